@@ -1,0 +1,99 @@
+"""Django admin for system administrators: users, units, memberships.
+
+Writes go through the same services as the app, so they leave audit events.
+The audit trail itself is read-only here, as everywhere.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+
+from . import services
+from .audit import audit_record
+from .models import AuditEvent, Membership, Unit, User
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Records every admin save and delete in the audit trail."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,  # type: ignore[arg-type]
+            action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
+            obj=obj,
+            changes={f: [None, str(form.cleaned_data.get(f))] for f in form.changed_data},
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        audit_record(actor=request.user, action=f"{obj._meta.model_name}.delete", obj=obj)  # type: ignore[arg-type]
+        super().delete_model(request, obj)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "full_name", "phone", "is_active", "last_login"]
+    search_fields = ["username", "full_name", "phone"]
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("单位信息", {"fields": ("full_name", "phone")}),
+    )
+    inlines = [MembershipInline]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "parent", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path", "depth"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Moving a unit would have to rewrite its whole subtree's paths.
+        return ["path", "depth", "parent", "code"] if obj else ["path", "depth"]
+
+    def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
+        actor: Any = request.user
+        if change:
+            services.unit_update(
+                actor=actor, unit=obj, name=obj.name, kind=obj.kind, is_active=obj.is_active
+            )
+        else:
+            created = services.unit_create(
+                actor=actor, code=obj.code, name=obj.name, kind=obj.kind, parent=obj.parent
+            )
+            obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
+
+
+@admin.register(Membership)
+class MembershipAdmin(AuditedAdmin):
+    list_display = ["user", "unit", "role", "sees_unmasked", "created_at"]
+    list_filter = ["role", "sees_unmasked"]
+    search_fields = ["user__username", "user__full_name", "unit__name"]
+    autocomplete_fields = ["user", "unit"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "object_repr", "unit", "ip"]
+    list_filter = ["action"]
+    search_fields = ["object_id", "actor__username"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

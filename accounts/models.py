@@ -1,0 +1,138 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who signs in. What they may do comes from their memberships."""
+
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+
+class UnitKind(models.TextChoices):
+    CITY = "city", _("市总工会")
+    COUNTY = "county", _("县区工会")
+    INDUSTRY = "industry", _("产业工会")
+    GRASSROOTS = "grassroots", _("基层工会")
+    BRANCH = "branch", _("分会/支会")
+
+
+class Unit(models.Model):
+    """A union in the tree.
+
+    `path` is the materialized path of ids from the root ("0000001/0000004/"),
+    so "this unit and everything below it" is a single indexed prefix match.
+    """
+
+    code = models.CharField(_("单位代码"), max_length=32, unique=True)
+    name = models.CharField(_("工会名称"), max_length=100)
+    kind = models.CharField(_("层级类型"), max_length=16, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级工会"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("工会组织")
+        verbose_name_plural = _("工会组织")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def covers(self, other: "Unit") -> bool:
+        return other.path.startswith(self.path)
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", _("帮扶干部")
+    CHAIR = "chair", _("工会主席")
+    FINANCE = "finance", _("财务")
+    AUDITOR = "auditor", _("监督审计")
+    ADMIN = "admin", _("系统管理员")
+
+
+class Membership(models.Model):
+    """A role a user holds at a unit; it covers that unit and all below it."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("工会"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    # Auditors see masked personal data unless someone grants them more.
+    sees_unmasked = models.BooleanField(_("可查看完整个人信息"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任职角色")
+        verbose_name_plural = _("任职角色")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class AuditEvent(models.Model):
+    """One thing someone did. Written by services in the same transaction as
+    the change itself; never updated or deleted by any code path."""
+
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("所属工会"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("操作日志")
+        verbose_name_plural = _("操作日志")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["unit", "-created_at"], name="audit_unit_time_idx"),
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(action=""), name="audit_action_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"

@@ -1,0 +1,89 @@
+"""Who may do what, where. Every view asks here.
+
+A role held at a unit covers that unit and every unit below it. A view first
+asks whether the user holds a role that allows the action anywhere (if not:
+403), then looks the object up inside the units that role covers (if it is not
+there: 404, so nobody learns that a record in another union exists).
+"""
+
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from .models import Membership, Role, Unit, User
+
+ACTIONS: dict[str, frozenset[str]] = {
+    "household.view": frozenset({Role.CASEWORKER, Role.CHAIR, Role.FINANCE, Role.AUDITOR}),
+    "household.edit": frozenset({Role.CASEWORKER, Role.CHAIR}),
+    "audit.view": frozenset({Role.ADMIN, Role.AUDITOR}),
+    "config.manage": frozenset({Role.ADMIN}),
+}
+
+# Roles that see full personal data in their units; auditors only when granted.
+UNMASKED_ROLES = frozenset({Role.CASEWORKER, Role.CHAIR, Role.FINANCE})
+
+
+def memberships(user: User) -> list[Membership]:
+    """The user's memberships with their units, loaded once per request."""
+    cached = getattr(user, "_memberships_cache", None)
+    if cached is None:
+        if not user.is_authenticated:
+            cached = []
+        else:
+            cached = list(Membership.objects.filter(user=user).select_related("unit"))
+        user._memberships_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def roles_for(user: User, action: str) -> list[Membership]:
+    allowed = ACTIONS[action]
+    return [m for m in memberships(user) if m.role in allowed and m.unit.is_active]
+
+
+def has_action(user: User, action: str) -> bool:
+    return bool(roles_for(user, action))
+
+
+def require_action(user: User, action: str) -> list[Membership]:
+    granted = roles_for(user, action)
+    if not granted:
+        raise PermissionDenied
+    return granted
+
+
+def unit_q(paths: list[str], prefix: str = "") -> Q:
+    """Q matching units whose path starts with any of `paths`."""
+    if not paths:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{prefix}path__startswith": p}) for p in _roots(paths)))
+
+
+def _roots(paths: list[str]) -> list[str]:
+    # A unit below another one the user already covers adds nothing.
+    roots: list[str] = []
+    for path in sorted(set(paths)):
+        if not any(path.startswith(r) for r in roots):
+            roots.append(path)
+    return roots
+
+
+def units_for(user: User, action: str) -> QuerySet[Unit]:
+    """Units the user may act in; lazy, so it nests as a subquery."""
+    granted = roles_for(user, action)
+    return Unit.objects.filter(unit_q([m.unit.path for m in granted]))
+
+
+def covers(user: User, action: str, unit: Unit) -> bool:
+    return any(m.unit.covers(unit) for m in roles_for(user, action))
+
+
+def can_unmask(user: User, unit: Unit) -> bool:
+    """May this user see full ID numbers, phones and addresses in `unit`?"""
+    for m in memberships(user):
+        if not m.unit.is_active or not m.unit.covers(unit):
+            continue
+        if m.role in UNMASKED_ROLES or (m.role == Role.AUDITOR and m.sees_unmasked):
+            return True
+    return False

@@ -1,0 +1,50 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.admin import AuditedAdmin
+from accounts.scoping import units_for
+
+from .models import Cause, Household, Tier
+
+
+@admin.register(Tier)
+class TierAdmin(AuditedAdmin):
+    list_display = ["name", "national_category", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+
+
+@admin.register(Cause)
+class CauseAdmin(AuditedAdmin):
+    list_display = ["name", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+
+
+@admin.register(Household)
+class HouseholdAdmin(admin.ModelAdmin):
+    """Read-only listing for operators; files are kept in the app itself,
+    where every write goes through the services and is audited."""
+
+    list_display = ["name", "unit", "tier", "main_cause", "status", "file_number"]
+    list_filter = ["status", "tier", "main_cause"]
+    search_fields = ["name", "=id_number", "=phone", "=file_number"]
+    list_select_related = ["unit", "tier", "main_cause"]
+    show_full_result_count = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Household]:
+        qs = super().get_queryset(request)
+        user: Any = request.user
+        if user.is_superuser:
+            return qs
+        return qs.filter(unit__in=units_for(user, "household.view"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,222 @@
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from accounts.models import Unit
+
+from . import idnumber
+from .choices import AttachmentKind
+from .models import Cause, Household, HouseholdStatus, Member, Tier
+from .selectors import HouseholdFilter
+from .services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Unit) -> str:  # type: ignore[override]
+        return "　" * obj.depth + obj.name
+
+
+class HouseholdForm(forms.ModelForm):
+    unit = UnitChoiceField(queryset=Unit.objects.none(), label=_l("所属工会"))
+    secondary_causes = forms.ModelMultipleChoiceField(
+        queryset=Cause.objects.filter(is_active=True),
+        required=False,
+        label=_l("次要致困原因"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Household
+        fields = ["unit", *HOUSEHOLD_FIELDS, "secondary_causes"]
+        widgets = {
+            "note": forms.Textarea(attrs={"rows": 3}),
+            "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
+            "phone": forms.TextInput(attrs={"inputmode": "tel"}),
+            "bank_account": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        }
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["tier"].queryset = Tier.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        self.fields["main_cause"].queryset = Cause.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        for name in ("income_wages", "income_business", "income_property", "income_transfer",
+                     "income_other", "expense_medical", "expense_disability",
+                     "expense_education", "expense_housing", "housing_area"):  # fmt: skip
+            self.fields[name].widget.attrs.update({"inputmode": "decimal", "min": "0"})
+            self.fields[name].min_value = 0  # type: ignore[attr-defined]
+            self.fields[name].validators.append(_non_negative)
+
+    def clean_id_number(self) -> str:
+        return idnumber.parse(self.cleaned_data["id_number"]).number
+
+    def clean_phone(self) -> str:
+        phone = (self.cleaned_data.get("phone") or "").strip().replace(" ", "").replace("-", "")
+        if phone and not (phone.isdigit() and 7 <= len(phone) <= 12):
+            raise ValidationError(_("联系电话应为 7 到 12 位数字。"))
+        return phone
+
+    def clean_bank_account(self) -> str:
+        account = (self.cleaned_data.get("bank_account") or "").replace(" ", "")
+        if account and not (account.isdigit() and 12 <= len(account) <= 30):
+            raise ValidationError(_("银行账号应为 12 到 30 位数字。"))
+        return account
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        main, secondary = data.get("main_cause"), data.get("secondary_causes") or []
+        if main is not None and main in secondary:
+            self.add_error("secondary_causes", _("次要致困原因不能与主要致困原因相同。"))
+        if data.get("disability_type") and not data.get("disability_grade"):
+            self.add_error("disability_grade", _("填写了残疾类别时，请选择残疾等级。"))
+        return data
+
+    def _post_clean(self) -> None:
+        # The service decides uniqueness (it names the holding unit); skip the
+        # model's own unique checks that would leak less helpful messages.
+        pass
+
+    def service_data(self) -> dict[str, Any]:
+        return {f: self.cleaned_data[f] for f in HOUSEHOLD_FIELDS if f in self.cleaned_data}
+
+
+def _non_negative(value: Any) -> None:
+    if value is not None and value < 0:
+        raise ValidationError(_("金额不能为负数。"))
+
+
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = list(MEMBER_FIELDS)
+        widgets = {"id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["annual_income"].validators.append(_non_negative)
+        self.fields["annual_income"].widget.attrs.update({"inputmode": "decimal", "min": "0"})
+
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data.get("id_number") or ""
+        return idnumber.parse(value).number if value.strip() else ""
+
+
+class _MemberFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        seen: set[str] = set()
+        head = getattr(self.instance, "id_number", "") or ""
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            number = form.cleaned_data.get("id_number")
+            if not number:
+                continue
+            if number in seen or number == head:
+                form.add_error("id_number", _("同一家庭内身份证号重复。"))
+            seen.add(number)
+
+
+MemberFormSet = forms.inlineformset_factory(
+    Household,
+    Member,
+    form=MemberForm,
+    formset=_MemberFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=20,
+    validate_max=True,
+)
+
+
+def member_changes(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
+    """Turn a valid formset into the service's (upserts, deletions)."""
+    upserts, deletions = [], []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data:
+            continue
+        pk = form.instance.pk
+        if data.get("DELETE"):
+            if pk:
+                deletions.append(pk)
+            continue
+        upserts.append({"id": pk, **{f: data.get(f) for f in MEMBER_FIELDS}})
+    return upserts, deletions
+
+
+class HouseholdFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_l("搜索"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": _l("姓名、身份证号、电话或档案编号")}),
+    )
+    unit = UnitChoiceField(queryset=Unit.objects.none(), required=False, label=_l("工会"))
+    tier = forms.ModelChoiceField(queryset=Tier.objects.all(), required=False, label=_l("困难类别"))
+    cause = forms.ModelChoiceField(
+        queryset=Cause.objects.all(), required=False, label=_l("致困原因")
+    )
+    status = forms.ChoiceField(
+        choices=[("", _l("全部状态")), *HouseholdStatus.choices], required=False, label=_l("状态")
+    )
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+    def to_filter(self) -> HouseholdFilter:
+        data = self.cleaned_data
+        return HouseholdFilter(
+            q=data.get("q") or "",
+            unit_id=data["unit"].pk if data.get("unit") else None,
+            tier_id=data["tier"].pk if data.get("tier") else None,
+            cause_id=data["cause"].pk if data.get("cause") else None,
+            status=data.get("status") or "",
+        )
+
+
+# What an attachment may be: checked against the file's own first bytes, not
+# the name or the browser's claim.
+ALLOWED_TYPES = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+ALLOWED_EXTENSIONS = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+                      "png": "image/png"}  # fmt: skip
+
+
+def sniff(head: bytes) -> str | None:
+    for content_type, magics in ALLOWED_TYPES.items():
+        if any(head.startswith(m) for m in magics):
+            return content_type
+    return None
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(choices=AttachmentKind.choices, label=_l("材料类型"))
+    file = forms.FileField(label=_l("文件"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.ATTACHMENT_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                _("文件过大：%(size).1f MB，上限为 %(limit)d MB。")
+                % {"size": upload.size / 1048576, "limit": limit // 1048576}
+            )
+        ext = (upload.name or "").rsplit(".", 1)[-1].lower()
+        if ext not in ALLOWED_EXTENSIONS:
+            raise ValidationError(_("只接受 PDF、JPG 或 PNG 文件。"))
+        head = upload.read(16)
+        upload.seek(0)
+        detected = sniff(head)
+        if detected is None or detected != ALLOWED_EXTENSIONS[ext]:
+            raise ValidationError(_("文件内容与扩展名不符，或不是 PDF、JPG、PNG 文件。"))
+        self.content_type = detected
+        return upload

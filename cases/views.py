@@ -1,0 +1,249 @@
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.masking import mask_address, mask_bank_account, mask_id_number, mask_phone
+from accounts.scoping import can_unmask, has_action, require_action, units_for
+
+from . import selectors, services
+from .forms import (
+    AttachmentForm,
+    HouseholdFilterForm,
+    HouseholdForm,
+    MemberFormSet,
+    member_changes,
+)
+from .models import Household
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
+
+
+@login_required
+@require_GET
+def household_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    require_action(user, "household.view")
+    units = units_for(user, "household.view")
+    form = HouseholdFilterForm(request.GET or None, units=units)
+    if form.is_bound and not form.is_valid():
+        households = Household.objects.none()
+    else:
+        flt = form.to_filter() if form.is_bound else selectors.HouseholdFilter()
+        households = selectors.household_list(user, flt)
+    paginator = Paginator(households, settings.HOUSEHOLD_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [_row(user, h) for h in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
+    htmx = getattr(request, "htmx", None)
+    partial = bool(htmx) and not (htmx and htmx.history_restore_request)
+    template = "cases/_household_rows.html" if partial else "cases/household_list.html"
+    return render(request, template, context)
+
+
+def _row(user: Any, household: Household) -> dict[str, Any]:
+    # List pages always mask: a full number is one click away and audited.
+    return {
+        "obj": household,
+        "id_number": mask_id_number(household.id_number),
+        "phone": mask_phone(household.phone),
+    }
+
+
+@login_required
+@require_GET
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    household = selectors.get_household_for(user, pk)
+    context = {
+        "household": household,
+        "masked": {
+            "id_number": mask_id_number(household.id_number),
+            "phone": mask_phone(household.phone),
+            "address": mask_address(household.address),
+            "bank_account": mask_bank_account(household.bank_account),
+        },
+        "can_unmask": can_unmask(user, household.unit),
+        "can_edit": has_action(user, "household.edit")
+        and selectors.household_in_scope(user, household, "household.edit"),
+        "attachment_form": AttachmentForm(),
+        **selectors.household_detail(household),
+    }
+    return render(request, "cases/household_detail.html", context)
+
+
+@login_required
+@require_POST
+def household_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one full personal value to a user allowed to see it, and log it."""
+    user = _user(request)
+    household = selectors.get_household_for(user, pk)
+    field = request.POST.get("field", "id_number")
+    if field not in {"id_number", "phone", "address", "bank_account"}:
+        field = "id_number"
+    if not can_unmask(user, household.unit):
+        return HttpResponse(_("您无权查看完整信息。"), status=403)
+    value = services.household_reveal_id(actor=user, household=household, field=field)
+    return render(request, "cases/_revealed.html", {"value": value})
+
+
+def _edit_units(user: Any) -> Any:
+    return units_for(user, "household.edit").filter(is_active=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def household_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    require_action(user, "household.edit")
+    units = _edit_units(user)
+    form = HouseholdForm(request.POST or None, units=units)
+    formset = MemberFormSet(request.POST or None, prefix="members")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        upserts, _deleted = member_changes(formset)
+        try:
+            household = services.household_create(
+                actor=user,
+                unit=form.cleaned_data["unit"],
+                data=form.service_data(),
+                secondary_causes=list(form.cleaned_data["secondary_causes"]),
+                members=upserts,
+            )
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, _("已建立“%(name)s”的家庭档案。") % {"name": household.name})
+            return redirect("cases:household_detail", pk=household.pk)
+    if request.method == "GET" and units.count() == 1:
+        form.initial["unit"] = units.first()
+    return render(
+        request, "cases/household_form.html", {"form": form, "formset": formset, "creating": True}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    household = selectors.get_household_for(user, pk, action="household.edit")
+    units = _edit_units(user)
+    form = HouseholdForm(request.POST or None, instance=household, units=units)
+    formset = MemberFormSet(request.POST or None, instance=household, prefix="members")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        upserts, deletions = member_changes(formset)
+        try:
+            services.household_update(
+                actor=user,
+                household=household,
+                unit=form.cleaned_data["unit"],
+                data=form.service_data(),
+                secondary_causes=list(form.cleaned_data["secondary_causes"]),
+                members=upserts,
+                delete_member_ids=deletions,
+            )
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, _("档案已保存。"))
+            return redirect("cases:household_detail", pk=household.pk)
+    elif request.method == "GET":
+        # The edit form carries the full ID number: opening it is a disclosure.
+        services.household_reveal_id(actor=user, household=household, field="edit_form")
+    return render(
+        request,
+        "cases/household_form.html",
+        {"form": form, "formset": formset, "household": household, "creating": False},
+    )
+
+
+def _attach_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+@require_GET
+def member_form_row(request: HttpRequest) -> HttpResponse:
+    """An empty member row for the inline formset (htmx 'add member')."""
+    require_action(_user(request), "household.edit")
+    try:
+        index = max(0, min(int(request.GET.get("index", "0")), 19))
+    except ValueError:
+        index = 0
+    formset = MemberFormSet(prefix="members")
+    form = formset._construct_form(index, empty_permitted=True, use_required_attribute=False)  # type: ignore[attr-defined]
+    return render(request, "cases/_member_row.html", {"mform": form, "next_index": index + 1})
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    household = selectors.get_household_for(user, pk, action="household.edit")
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        services.attachment_add(
+            actor=user,
+            household=household,
+            kind=form.cleaned_data["kind"],
+            upload=form.cleaned_data["file"],
+            content_type=form.content_type,
+        )
+        messages.success(request, _("材料已上传。"))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}：{error}" if label else str(error))
+    return redirect(reverse("cases:household_detail", args=[household.pk]) + "#attachments")
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    user = _user(request)
+    attachment = selectors.get_attachment_for(user, pk)
+    if not can_unmask(user, attachment.household.unit):
+        # Scans of ID cards and diagnoses are as personal as it gets.
+        return HttpResponse(_("您无权查看证明材料原件。"), status=403)
+    with transaction.atomic():
+        services.household_reveal_id(
+            actor=user, household=attachment.household, field=f"attachment:{attachment.pk}"
+        )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=request.GET.get("download") == "1",
+        filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    attachment = selectors.get_attachment_for(user, pk, action="household.edit")
+    household_pk = attachment.household_id
+    services.attachment_delete(actor=user, attachment=attachment)
+    messages.success(request, _("材料已删除。"))
+    return redirect(reverse("cases:household_detail", args=[household_pk]) + "#attachments")

@@ -1,0 +1,22 @@
+"""Settings for the test suite: fast hashing, isolated storage."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PRIVATE_STORAGE_ROOT = Path(tempfile.mkdtemp(prefix="hardship-private-"))
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests build their own throw-away database; never touch the demo one.
+    _dir = tempfile.mkdtemp(prefix="hardship-db-")
+    DATABASES["default"]["NAME"] = f"{_dir}/test.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
+LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,0 +1,80 @@
+"""Personas shared by every test.
+
+The tree: 市总工会 (city) → 金水区总工会 (county A) → 纺织厂工会 (grassroots A1)
+                         → 二七区总工会 (county B)
+alice is a caseworker in county A; bob is a caseworker in county B (the
+"colleague in another unit"); carol chairs county A; dave keeps county A's
+books (finance); erin audits county A; frank administers the system at the
+city level and has no role that reads household files.
+"""
+
+import pytest
+
+from accounts.models import Membership, Unit
+from tests.builders import make_household, make_unit, make_user
+
+
+@pytest.fixture
+def units(db):
+    city = make_unit("410100", "郑州市总工会", kind="city")
+    county_a = make_unit("410105", "金水区总工会", parent=city)
+    county_b = make_unit("410103", "二七区总工会", parent=city)
+    a1 = make_unit("410105001", "郑州纺织厂工会", parent=county_a, kind="grassroots")
+    return {"city": city, "a": county_a, "b": county_b, "a1": a1}
+
+
+@pytest.fixture
+def alice(units):
+    return make_user("alice", units["a"], "caseworker", full_name="张丽")
+
+
+@pytest.fixture
+def bob(units):
+    return make_user("bob", units["b"], "caseworker", full_name="刘波")
+
+
+@pytest.fixture
+def carol(units):
+    return make_user("carol", units["a"], "chair", full_name="陈红")
+
+
+@pytest.fixture
+def dave(units):
+    return make_user("dave", units["a"], "finance", full_name="杜伟")
+
+
+@pytest.fixture
+def erin(units):
+    return make_user("erin", units["a"], "auditor", full_name="鄂宁")
+
+
+@pytest.fixture
+def frank(units):
+    return make_user("frank", units["city"], "admin", full_name="方正")
+
+
+@pytest.fixture
+def household(units):
+    return make_household(units["a1"], name="王秀兰")
+
+
+@pytest.fixture
+def other_household(units):
+    return make_household(units["b"], name="赵铁柱")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_user(client):
+    def _as(user):
+        client.force_login(user)
+        return client
+
+    return _as
+
+
+__all__ = ["Membership", "Unit", "login"]
