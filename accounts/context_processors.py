@@ -7,9 +7,10 @@ def roles(request: HttpRequest) -> dict[str, object]:
     user = request.user
     if not user.is_authenticated:
         return {}
-    return {
-        "can": {
-            action: has_action(user, action)  # type: ignore[arg-type]
-            for action in ("household.view", "household.edit", "audit.view", "config.manage")
-        }
-    }
+    # Nested by noun so templates can write {% if can.household.edit %}: a
+    # template cannot look up a key that itself contains a dot.
+    can: dict[str, dict[str, bool]] = {}
+    for action in ("household.view", "household.edit", "audit.view", "config.manage"):
+        noun, verb = action.split(".")
+        can.setdefault(noun, {})[verb] = has_action(user, action)  # type: ignore[arg-type]
+    return {"can": can}
