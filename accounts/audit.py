@@ -1,8 +1,10 @@
 """Writing the audit trail. Services call `audit_record` inside their own
 transaction, so an event exists exactly when its change does."""
 
+from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from .masking import mask_field
@@ -21,7 +23,21 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
-    return {field: _plain(getattr(obj, field)) for field in fields}
+    return {field: _plain(_as_stored(obj, field)) for field in fields}
+
+
+def _as_stored(obj: models.Model, name: str) -> Any:
+    # A form hands over Decimal("6000") for a column that holds 6000.00; both
+    # are the same amount, and must not show up as a change.
+    value = getattr(obj, name)
+    if isinstance(value, Decimal):
+        try:
+            field = obj._meta.get_field(name)
+        except FieldDoesNotExist:
+            return value
+        if isinstance(field, models.DecimalField) and field.decimal_places is not None:
+            return value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    return value
 
 
 def _plain(value: Any) -> Any:

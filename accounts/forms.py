@@ -1,6 +1,8 @@
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _l
 
 from .models import Unit
@@ -28,3 +30,13 @@ class AuditFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _l("截止日期不能早于起始日期。"))
         return data
+
+
+class LoginForm(AuthenticationForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Django's form only sets the attribute, without a validator: an
+        # over-long name would reach django-axes, whose column holds 255
+        # characters, and fail there on PostgreSQL.
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))  # type: ignore[attr-defined]

@@ -8,13 +8,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET
 
-from .forms import AuditFilterForm
+from .forms import AuditFilterForm, LoginForm
 from .scoping import has_action, require_action, units_for
 from .selectors import audit_events
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
 

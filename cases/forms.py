@@ -1,8 +1,12 @@
+import re
+import unicodedata
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
@@ -50,19 +54,25 @@ class HouseholdForm(forms.ModelForm):
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "min": "0"})
             self.fields[name].min_value = 0  # type: ignore[attr-defined]
             self.fields[name].validators.append(_non_negative)
+        # The head counts. The database refuses 0 too, but only here can the
+        # message name the field.
+        size = self.fields["household_size"]
+        size.validators = [v for v in size.validators if not isinstance(v, MinValueValidator)]
+        size.validators.append(MinValueValidator(1, _l("家庭人口至少为 1 人（含户主）。")))
+        size.widget.attrs["min"] = "1"
 
     def clean_id_number(self) -> str:
         return idnumber.parse(self.cleaned_data["id_number"]).number
 
     def clean_phone(self) -> str:
-        phone = (self.cleaned_data.get("phone") or "").strip().replace(" ", "").replace("-", "")
-        if phone and not (phone.isdigit() and 7 <= len(phone) <= 12):
+        phone = _digits(self.cleaned_data.get("phone") or "").replace("-", "")
+        if phone and not re.fullmatch(r"[0-9]{7,12}", phone):
             raise ValidationError(_("联系电话应为 7 到 12 位数字。"))
         return phone
 
     def clean_bank_account(self) -> str:
-        account = (self.cleaned_data.get("bank_account") or "").replace(" ", "")
-        if account and not (account.isdigit() and 12 <= len(account) <= 30):
+        account = _digits(self.cleaned_data.get("bank_account") or "")
+        if account and not re.fullmatch(r"[0-9]{12,30}", account):
             raise ValidationError(_("银行账号应为 12 到 30 位数字。"))
         return account
 
@@ -82,6 +92,12 @@ class HouseholdForm(forms.ModelForm):
 
     def service_data(self) -> dict[str, Any]:
         return {f: self.cleaned_data[f] for f in HOUSEHOLD_FIELDS if f in self.cleaned_data}
+
+
+def _digits(value: str) -> str:
+    # Full-width digits from a Chinese input method become ASCII, so searches
+    # and bank files see one spelling of a number.
+    return unicodedata.normalize("NFKC", value).strip().replace(" ", "")
 
 
 def _non_negative(value: Any) -> None:
@@ -106,6 +122,10 @@ class MemberForm(forms.ModelForm):
 
 
 class _MemberFormSet(forms.BaseInlineFormSet):
+    default_error_messages = {
+        "too_many_forms": _l("家庭成员最多登记 %(num)d 人。"),
+    }
+
     def clean(self) -> None:
         super().clean()
         seen: set[str] = set()
@@ -207,8 +227,8 @@ class AttachmentForm(forms.Form):
         limit = settings.ATTACHMENT_MAX_BYTES
         if upload.size > limit:
             raise ValidationError(
-                _("文件过大：%(size).1f MB，上限为 %(limit)d MB。")
-                % {"size": upload.size / 1048576, "limit": limit // 1048576}
+                _("文件过大：%(size)s，上限为 %(limit)s。")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
         ext = (upload.name or "").rsplit(".", 1)[-1].lower()
         if ext not in ALLOWED_EXTENSIONS:

@@ -7,6 +7,7 @@
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,8 @@ from django.utils.translation import gettext as _
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: `\d` would also take full-width and other scripts' digits.
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 def check_char(first17: str) -> str:
@@ -30,7 +32,9 @@ class IdInfo:
 
 
 def normalize(value: str) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    # Chinese input methods often type full-width digits and Ｘ (１２３Ｘ); fold
+    # them to ASCII so that one person has one number whatever the keyboard.
+    return unicodedata.normalize("NFKC", value or "").strip().replace(" ", "").upper()
 
 
 def parse(value: str, *, today: datetime.date | None = None) -> IdInfo:

@@ -32,6 +32,8 @@ MEMBER_FIELDS = (
     "school", "school_stage", "grade",
 )  # fmt: skip
 CENT = Decimal("0.01")
+# Personal values a permitted user may ask to see in full, one at a time.
+REVEALABLE_FIELDS = ("id_number", "phone", "address", "bank_account")
 
 
 def per_capita_monthly(household: Household) -> Decimal:
@@ -71,6 +73,12 @@ def _save_members(
 ) -> dict[str, list[Any]]:
     """Upsert and delete members; return the audit summary of what changed."""
     changes: dict[str, list[Any]] = {}
+    for data in members:
+        number = data.get("id_number") or ""
+        if number and idnumber.normalize(number) == household.id_number:
+            raise ValidationError(
+                _("家庭成员“%(name)s”的身份证号与户主相同。") % {"name": data.get("name", "")}
+            )
     existing = {m.pk: m for m in household.members.all()}
     removed = [existing[pk] for pk in delete_ids if pk in existing]
     for member in removed:
@@ -199,6 +207,10 @@ def household_reveal_id(*, actor: User, household: Household, field: str = "id_n
         unit=household.unit,
         changes={"field": [None, field]},
     )
+    # Opening the edit form or an attachment discloses as much as one value
+    # does; those callers pass a label ("edit_form", "attachment:7") instead.
+    if field not in REVEALABLE_FIELDS:
+        return ""
     return str(getattr(household, field))
 
 

@@ -81,6 +81,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": has_action(user, "household.edit")
         and selectors.household_in_scope(user, household, "household.edit"),
         "attachment_form": AttachmentForm(),
+        "attachment_limit": settings.ATTACHMENT_MAX_BYTES,
         **selectors.household_detail(household),
     }
     return render(request, "cases/household_detail.html", context)
@@ -113,7 +114,8 @@ def household_create(request: HttpRequest) -> HttpResponse:
     units = _edit_units(user)
     form = HouseholdForm(request.POST or None, units=units)
     formset = MemberFormSet(request.POST or None, prefix="members")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    # Validate both so every error shows at once, not the members' only later.
+    if request.method == "POST" and all([form.is_valid(), formset.is_valid()]):
         upserts, _deleted = member_changes(formset)
         try:
             household = services.household_create(
@@ -143,7 +145,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     units = _edit_units(user)
     form = HouseholdForm(request.POST or None, instance=household, units=units)
     formset = MemberFormSet(request.POST or None, instance=household, prefix="members")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    # Validate both so every error shows at once, not the members' only later.
+    if request.method == "POST" and all([form.is_valid(), formset.is_valid()]):
         upserts, deletions = member_changes(formset)
         try:
             services.household_update(
