@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from . import services
 from .audit import audit_record
@@ -44,7 +45,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "full_name", "phone"]
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("单位信息", {"fields": ("full_name", "phone")}),
+        (gettext_lazy("联系信息"), {"fields": ("full_name", "phone")}),
     )
     inlines = [MembershipInline]
 

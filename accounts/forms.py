@@ -3,22 +3,28 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from .models import Unit
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.CharField(label=_l("操作"), required=False, max_length=64)
-    actor = forms.CharField(label=_l("操作人"), required=False, max_length=150)
-    unit = forms.ModelChoiceField(queryset=Unit.objects.none(), required=False, label=_l("工会"))
+    action = forms.CharField(label=gettext_lazy("操作"), required=False, max_length=64)
+    actor = forms.CharField(label=gettext_lazy("操作人"), required=False, max_length=150)
+    unit = forms.ModelChoiceField(
+        queryset=Unit.objects.none(), required=False, label=gettext_lazy("工会")
+    )
     date_from = forms.DateField(
-        label=_l("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("起始日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        label=_l("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("截止日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    object_id = forms.CharField(label=_l("对象编号"), required=False, max_length=64)
+    object_id = forms.CharField(label=gettext_lazy("对象编号"), required=False, max_length=64)
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -28,7 +34,7 @@ class AuditFilterForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", _l("截止日期不能早于起始日期。"))
+            self.add_error("date_to", gettext_lazy("截止日期不能早于起始日期。"))
         return data
 
 

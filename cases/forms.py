@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 
@@ -25,11 +25,11 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 
 class HouseholdForm(forms.ModelForm):
-    unit = UnitChoiceField(queryset=Unit.objects.none(), label=_l("所属工会"))
+    unit = UnitChoiceField(queryset=Unit.objects.none(), label=gettext_lazy("所属工会"))
     secondary_causes = forms.ModelMultipleChoiceField(
         queryset=Cause.objects.filter(is_active=True),
         required=False,
-        label=_l("次要致困原因"),
+        label=gettext_lazy("次要致困原因"),
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -58,7 +58,9 @@ class HouseholdForm(forms.ModelForm):
         # message name the field.
         size = self.fields["household_size"]
         size.validators = [v for v in size.validators if not isinstance(v, MinValueValidator)]
-        size.validators.append(MinValueValidator(1, _l("家庭人口至少为 1 人（含户主）。")))
+        size.validators.append(
+            MinValueValidator(1, gettext_lazy("家庭人口至少为 1 人（含户主）。"))
+        )
         size.widget.attrs["min"] = "1"
 
     def clean_id_number(self) -> str:
@@ -123,7 +125,7 @@ class MemberForm(forms.ModelForm):
 
 class _MemberFormSet(forms.BaseInlineFormSet):
     default_error_messages = {
-        "too_many_forms": _l("家庭成员最多登记 %(num)d 人。"),
+        "too_many_forms": gettext_lazy("家庭成员最多登记 %(num)d 人。"),
     }
 
     def clean(self) -> None:
@@ -171,18 +173,24 @@ def member_changes(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
 
 class HouseholdFilterForm(forms.Form):
     q = forms.CharField(
-        label=_l("搜索"),
+        label=gettext_lazy("搜索"),
         required=False,
         max_length=50,
-        widget=forms.TextInput(attrs={"placeholder": _l("姓名、身份证号、电话或档案编号")}),
+        widget=forms.TextInput(
+            attrs={"placeholder": gettext_lazy("姓名、身份证号、电话或档案编号")}
+        ),
     )
-    unit = UnitChoiceField(queryset=Unit.objects.none(), required=False, label=_l("工会"))
-    tier = forms.ModelChoiceField(queryset=Tier.objects.all(), required=False, label=_l("困难类别"))
+    unit = UnitChoiceField(queryset=Unit.objects.none(), required=False, label=gettext_lazy("工会"))
+    tier = forms.ModelChoiceField(
+        queryset=Tier.objects.all(), required=False, label=gettext_lazy("困难类别")
+    )
     cause = forms.ModelChoiceField(
-        queryset=Cause.objects.all(), required=False, label=_l("致困原因")
+        queryset=Cause.objects.all(), required=False, label=gettext_lazy("致困原因")
     )
     status = forms.ChoiceField(
-        choices=[("", _l("全部状态")), *HouseholdStatus.choices], required=False, label=_l("状态")
+        choices=[("", gettext_lazy("全部状态")), *HouseholdStatus.choices],
+        required=False,
+        label=gettext_lazy("状态"),
     )
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
@@ -219,8 +227,8 @@ def sniff(head: bytes) -> str | None:
 
 
 class AttachmentForm(forms.Form):
-    kind = forms.ChoiceField(choices=AttachmentKind.choices, label=_l("材料类型"))
-    file = forms.FileField(label=_l("文件"))
+    kind = forms.ChoiceField(choices=AttachmentKind.choices, label=gettext_lazy("材料类型"))
+    file = forms.FileField(label=gettext_lazy("文件"))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

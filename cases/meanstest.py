@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -24,11 +24,11 @@ class Band:
 
 # Circumstances that exclude an applicant unless the chair overrides them.
 EXCLUSIONS = {
-    "private_school": _l("子女自费就读高收费私立学校或出国留学"),
-    "shareholder": _l("本人或配偶为企业控股股东"),
-    "multiple_homes": _l("拥有两套及以上且面积超过当地平均水平的住房"),
-    "vehicle": _l("拥有机动车辆（残疾人代步车除外）"),
-    "refused_checks": _l("拒绝授权家庭经济状况核对"),
+    "private_school": gettext_lazy("子女自费就读高收费私立学校或出国留学"),
+    "shareholder": gettext_lazy("本人或配偶为企业控股股东"),
+    "multiple_homes": gettext_lazy("拥有两套及以上且面积超过当地平均水平的住房"),
+    "vehicle": gettext_lazy("拥有机动车辆（残疾人代步车除外）"),
+    "refused_checks": gettext_lazy("拒绝授权家庭经济状况核对"),
 }
 
 
