@@ -16,6 +16,19 @@ from .audit import audit_record
 from .models import AuditEvent, Membership, Unit, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Listing only: these records change through the services, or never."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """Records every admin save and delete in the audit trail."""
 
@@ -84,17 +97,8 @@ class MembershipAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor", "action", "object_repr", "unit", "ip"]
     list_filter = ["action"]
     search_fields = ["object_id", "actor__username"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -8,11 +8,15 @@ there: 404, so nobody learns that a record in another union exists).
 
 from functools import reduce
 from operator import or_
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 
 from .models import Membership, Role, Unit, User
+
+M = TypeVar("M", bound=Model)
 
 ACTIONS: dict[str, frozenset[str]] = {
     "household.view": frozenset({Role.CASEWORKER, Role.CHAIR, Role.FINANCE, Role.AUDITOR}),
@@ -87,3 +91,19 @@ def can_unmask(user: User, unit: Unit) -> bool:
         if m.role in UNMASKED_ROLES or (m.role == Role.AUDITOR and m.sees_unmasked):
             return True
     return False
+
+
+def get_scoped(
+    user: User, queryset: QuerySet[M], pk: object, *, action: str, unit_field: str = "unit"
+) -> M:
+    """One object by pk if the user may do `action` on it: 403 without the
+    role anywhere, 404 when its unit lies outside the units the role covers."""
+    require_action(user, action)
+    try:
+        pk = int(pk)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise Http404 from None
+    obj = queryset.filter(pk=pk, **{f"{unit_field}__in": units_for(user, action)}).first()
+    if obj is None:
+        raise Http404
+    return obj

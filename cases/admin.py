@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin import AuditedAdmin
+from accounts.admin import AuditedAdmin, ReadOnlyAdmin
 from accounts.scoping import units_for
 
 from .models import Cause, Household, Tier
@@ -23,7 +23,7 @@ class CauseAdmin(AuditedAdmin):
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(ReadOnlyAdmin):
     """Read-only listing for operators; files are kept in the app itself,
     where every write goes through the services and is audited."""
 
@@ -39,12 +39,3 @@ class HouseholdAdmin(admin.ModelAdmin):
         if user.is_superuser:
             return qs
         return qs.filter(unit__in=units_for(user, "household.view"))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

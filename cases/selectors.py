@@ -4,10 +4,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 
 from accounts.models import Membership, Unit, User
-from accounts.scoping import covers, require_action, unit_q, units_for
+from accounts.scoping import covers, get_scoped, require_action, unit_q, units_for
 
 from . import idnumber
 from .models import Attachment, Household, Member
@@ -99,15 +98,8 @@ def household_list(user: User, flt: HouseholdFilter) -> QuerySet[Household]:
 def get_household_for(user: User, pk: int, *, action: str = "household.view") -> Household:
     """The household if the user may do `action` on it: 403 without the role
     anywhere, 404 when it lies outside the user's units."""
-    require_action(user, action)
-    household = (
-        Household.objects.filter(pk=pk, unit__in=units_for(user, action))
-        .select_related("unit", "tier", "main_cause", "created_by")
-        .first()
-    )
-    if household is None:
-        raise Http404
-    return household
+    queryset = Household.objects.select_related("unit", "tier", "main_cause", "created_by")
+    return get_scoped(user, queryset, pk, action=action)
 
 
 def household_detail(household: Household) -> dict[str, object]:
@@ -119,27 +111,13 @@ def household_detail(household: Household) -> dict[str, object]:
 
 
 def get_attachment_for(user: User, pk: int, *, action: str = "household.view") -> Attachment:
-    require_action(user, action)
-    attachment = (
-        Attachment.objects.filter(pk=pk, household__unit__in=units_for(user, action))
-        .select_related("household__unit")
-        .first()
-    )
-    if attachment is None:
-        raise Http404
-    return attachment
+    queryset = Attachment.objects.select_related("household__unit")
+    return get_scoped(user, queryset, pk, action=action, unit_field="household__unit")
 
 
 def get_member_for(user: User, pk: int, *, action: str = "household.edit") -> Member:
-    require_action(user, action)
-    member = (
-        Member.objects.filter(pk=pk, household__unit__in=units_for(user, action))
-        .select_related("household__unit")
-        .first()
-    )
-    if member is None:
-        raise Http404
-    return member
+    queryset = Member.objects.select_related("household__unit")
+    return get_scoped(user, queryset, pk, action=action, unit_field="household__unit")
 
 
 def household_in_scope(user: User, household: Household, action: str) -> bool:
