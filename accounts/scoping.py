@@ -21,6 +21,8 @@ M = TypeVar("M", bound=Model)
 ACTIONS: dict[str, frozenset[str]] = {
     "household.view": frozenset({Role.CASEWORKER, Role.CHAIR, Role.FINANCE, Role.AUDITOR}),
     "household.edit": frozenset({Role.CASEWORKER, Role.CHAIR}),
+    # Evaluating, confirming, rejecting, exits: a chair's decisions.
+    "case.decide": frozenset({Role.CHAIR}),
     "audit.view": frozenset({Role.ADMIN, Role.AUDITOR}),
     "config.manage": frozenset({Role.ADMIN}),
 }

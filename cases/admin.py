@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from accounts.admin import AuditedAdmin, ReadOnlyAdmin
 from accounts.scoping import units_for
 
-from .models import Cause, Household, Tier
+from .models import CaseRules, Cause, Holiday, Household, LocalStandard, Tier
 
 
 @admin.register(Tier)
@@ -39,3 +39,33 @@ class HouseholdAdmin(ReadOnlyAdmin):
         if user.is_superuser:
             return qs
         return qs.filter(unit__in=units_for(user, "household.view"))
+
+
+@admin.register(LocalStandard)
+class LocalStandardAdmin(AuditedAdmin):
+    list_display = ["unit", "amount", "effective_from", "note"]
+    list_filter = ["effective_from"]
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(AuditedAdmin):
+    list_display = ["date", "name", "is_workday"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "date"
+
+
+@admin.register(CaseRules)
+class CaseRulesAdmin(AuditedAdmin):
+    list_display = [
+        "__str__", "deep_multiple", "relative_multiple", "accident_share",
+        "notice_working_days", "visit_interval_months", "review_sample_percent",
+        "exit_consecutive_months",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # One set of rules: it is created on first use and then edited.
+        return not CaseRules.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

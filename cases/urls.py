@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from .views import followup, intake, lifecycle
+from .views import households as views
 
 app_name = "cases"
 
@@ -14,4 +15,7 @@ urlpatterns = [
     path("households/<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
+    *intake.urlpatterns,
+    *followup.urlpatterns,
+    *lifecycle.urlpatterns,
 ]

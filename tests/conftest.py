@@ -54,6 +54,12 @@ def frank(units):
 
 
 @pytest.fixture
+def ben(units):
+    """Chair of county B: the outsider for a chair's decisions in county A."""
+    return make_user("ben", units["b"], "chair", full_name="贲明")
+
+
+@pytest.fixture
 def household(units):
     return make_household(units["a1"], name="王秀兰")
 

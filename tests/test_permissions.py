@@ -9,8 +9,7 @@ without an entry below fails here instead of going untested.
 """
 
 import hashlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +20,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import AuditEvent
 from cases.models import Attachment, Household
 from tests.builders import household_data, make_household, make_user
+from tests.cases import routes_followup, routes_intake, routes_lifecycle
+from tests.permission_routes import Page, Route
 
 SKIPPED_PREFIXES = ("admin/", "i18n/")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -89,24 +90,12 @@ def state(household: Household) -> tuple:
     return row, attachments, AuditEvent.objects.count()
 
 
-@dataclass
-class Route:
-    """How to exercise one id URL."""
-
-    target: str  # "household" or "attachment": what the pk names
-    methods: tuple[str, ...]  # the methods the view answers
-    refused: tuple[str, ...]  # personas without the role: 403
-    # What the allowed request visibly did, checked after it ran.
-    allowed: Callable[[Any, Household, Attachment], None]
-    payload: Callable[[Household], dict[str, Any]] | None = None
-
-
-def _detail_shown(response: Any, household: Household, _a: Attachment) -> None:
+def _detail_shown(response: Any, household: Household, _a: Any) -> None:
     assert response.status_code == 200
     assert household.name in response.content.decode()
 
 
-def _edit_form_or_saved(response: Any, household: Household, _a: Attachment) -> None:
+def _edit_form_or_saved(response: Any, household: Household, _a: Any) -> None:
     if response.wsgi_request.method == "GET":
         assert response.status_code == 200
         assert 'id="household-form"' in response.content.decode()
@@ -116,17 +105,17 @@ def _edit_form_or_saved(response: Any, household: Household, _a: Attachment) -> 
         assert household.name == "王秀兰（已更正）"
 
 
-def _revealed(response: Any, household: Household, _a: Attachment) -> None:
+def _revealed(response: Any, household: Household, _a: Any) -> None:
     assert response.status_code == 200
     assert household.id_number in response.content.decode()
 
 
-def _uploaded(response: Any, household: Household, _a: Attachment) -> None:
+def _uploaded(response: Any, household: Household, _a: Any) -> None:
     assert response.status_code == 302
     assert household.attachments.filter(original_name="工资证明.pdf").exists()
 
 
-def _downloaded(response: Any, _h: Household, _a: Attachment) -> None:
+def _downloaded(response: Any, _h: Household, _a: Any) -> None:
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
 
@@ -139,7 +128,7 @@ def _deleted(response: Any, _h: Household, attachment: Attachment) -> None:
 VIEWERS_WITHOUT_ROLE = ("frank",)  # an admin: no role that reads household files
 EDITORS_WITHOUT_ROLE = ("erin", "dave")  # auditor and finance: may read, not edit
 
-ROUTES: dict[str, Route] = {
+CORE_ROUTES: dict[str, Route] = {
     "cases:household_detail": Route(
         "household", ("GET",), VIEWERS_WITHOUT_ROLE, allowed=_detail_shown
     ),
@@ -170,6 +159,13 @@ ROUTES: dict[str, Route] = {
     ),
 }
 
+ROUTES: dict[str, Route] = {
+    **CORE_ROUTES,
+    **routes_intake.ROUTES,
+    **routes_followup.ROUTES,
+    **routes_lifecycle.ROUTES,
+}
+
 
 def test_every_id_url_is_covered_by_this_test():
     assert ID_URLS, "the resolver walk found no URL with a pk"
@@ -180,8 +176,17 @@ def test_every_id_url_is_covered_by_this_test():
 
 
 @pytest.fixture
-def people(alice, bob, carol, dave, erin, frank):
-    return {p.username: p for p in (alice, bob, carol, dave, erin, frank)}
+def people(alice, bob, carol, dave, erin, frank, ben):
+    return {p.username: p for p in (alice, bob, carol, dave, erin, frank, ben)}
+
+
+def target_of(route: Route, household: Household, attachment: Attachment) -> Any:
+    if route.target == "household":
+        return household
+    if route.target == "attachment":
+        return attachment
+    assert callable(route.target)
+    return route.target(household)
 
 
 def _request(client: Any, method: str, url: str, route: Route, household: Household) -> Any:
@@ -196,12 +201,14 @@ def test_id_url_three_personas(client, people, household, name, method):
     route = ROUTES.get(name)
     if route is None:
         pytest.fail(f"{name} takes an object id but has no entry in ROUTES")
+    if route.prepare is not None:
+        route.prepare(household)
     attachment = make_attachment(household)
-    pk = household.pk if route.target == "household" else attachment.pk
-    url = reverse(name, args=[pk])
+    obj = target_of(route, household, attachment)
+    url = reverse(name, args=[obj.pk])
 
     if method not in route.methods:
-        client.force_login(people["alice"])
+        client.force_login(people[route.user])
         assert client.generic(method, url).status_code == 405
         return
 
@@ -211,17 +218,19 @@ def test_id_url_three_personas(client, people, household, name, method):
     assert response["Location"].startswith(reverse("accounts:login"))
     assert state(household) == before
 
-    for username, expected in [("bob", 404)] + [(u, 403) for u in route.refused]:
+    for username, expected in [(route.outsider, 404)] + [(u, 403) for u in route.refused]:
         client.force_login(people[username])
         before = state(household)  # signing in is itself an audit event
         response = _request(client, method, url, route, household)
         assert response.status_code == expected, f"{username} {method} {url}"
         assert state(household) == before, f"{username}'s refused {method} changed something"
 
-    client.force_login(people["alice"])
+    client.force_login(people[route.user])
     response = _request(client, method, url, route, household)
-    assert 200 <= response.status_code < 400, f"alice {method} {url}: {response.status_code}"
-    route.allowed(response, household, attachment)
+    assert 200 <= response.status_code < 400, (
+        f"{route.user} {method} {url}: {response.status_code} {response.content[:1500]!r}"
+    )
+    route.allowed(response, household, obj)
 
 
 @pytest.mark.django_db
@@ -233,32 +242,25 @@ def test_unknown_or_huge_id_is_not_found(as_user, alice, name):
 
 
 @pytest.mark.django_db
-def test_another_countys_household_is_refused_for_every_id_url(as_user, alice, units):
-    """The mirror image: alice reaching into county B gets 404 everywhere."""
-    theirs = make_household(units["b"], name="赵铁柱")
-    attachment = make_attachment(theirs)
-    client = as_user(alice)
-    before = state(theirs)
+def test_another_countys_household_is_refused_for_every_id_url(client, people, units):
+    """The mirror image: county A's people reaching into county B get 404."""
     for name, route in ROUTES.items():
-        pk = theirs.pk if route.target == "household" else attachment.pk
+        theirs = make_household(units["b"], name="赵铁柱")
+        if route.prepare is not None:
+            route.prepare(theirs)
+        obj = target_of(route, theirs, make_attachment(theirs))
+        client.force_login(people[route.user])
+        before = state(theirs)
         for method in route.methods:
-            response = _request(client, method, reverse(name, args=[pk]), route, theirs)
-            assert response.status_code == 404, f"{method} {name}"
-    assert state(theirs) == before
+            response = _request(client, method, reverse(name, args=[obj.pk]), route, theirs)
+            assert response.status_code == 404, f"{route.user} {method} {name}"
+        assert state(theirs) == before
 
 
 # -- URLs without an object id ------------------------------------------------
 
 
-@dataclass
-class Page:
-    methods: tuple[str, ...]
-    allowed: tuple[str, ...]  # personas let in
-    refused: tuple[str, ...]  # personas that get 403
-    login_required: bool = True
-
-
-PAGES: dict[str, Page] = {
+CORE_PAGES: dict[str, Page] = {
     "home": Page(("GET",), ("alice", "erin", "frank"), ()),
     "cases:household_list": Page(("GET",), ("alice", "bob", "carol", "dave", "erin"), ("frank",)),
     "cases:household_create": Page(("GET", "POST"), ("alice", "carol"), ("erin", "dave", "frank")),
@@ -268,6 +270,13 @@ PAGES: dict[str, Page] = {
     "accounts:password_change_done": Page(("GET",), ("alice",), ()),
     "accounts:login": Page(("GET", "POST"), (), (), login_required=False),
     "accounts:logout": Page(("POST",), ("alice",), (), login_required=False),
+}
+
+PAGES: dict[str, Page] = {
+    **CORE_PAGES,
+    **routes_intake.PAGES,
+    **routes_followup.PAGES,
+    **routes_lifecycle.PAGES,
 }
 
 

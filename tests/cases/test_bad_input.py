@@ -8,9 +8,9 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Unit
-from cases import services
 from cases.forms import HouseholdForm
 from cases.models import Attachment, Household, HouseholdStatus, Member
+from cases.services import households as services
 from tests.builders import household_data, make_household, make_id
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

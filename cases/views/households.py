@@ -16,15 +16,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.masking import mask_address, mask_bank_account, mask_id_number, mask_phone
 from accounts.scoping import can_unmask, has_action, require_action, units_for
 
-from . import selectors, services
-from .forms import (
+from .. import selectors, services
+from ..forms import (
     AttachmentForm,
     HouseholdFilterForm,
     HouseholdForm,
     MemberFormSet,
     member_changes,
 )
-from .models import Household
+from ..models import Household
+from . import followup, intake, lifecycle
 
 
 def _user(request: HttpRequest) -> Any:
@@ -84,6 +85,8 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "attachment_limit": settings.ATTACHMENT_MAX_BYTES,
         **selectors.household_detail(household),
     }
+    for area in (intake, followup, lifecycle):
+        context.update(area.panel_context(user, household))
     return render(request, "cases/household_detail.html", context)
 
 

@@ -14,8 +14,8 @@ from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Unit, User
 from accounts.scoping import covers
 
-from . import idnumber
-from .models import CLOSED_STATUSES, Attachment, Household, Member
+from .. import idnumber
+from ..models import CLOSED_STATUSES, Attachment, Household, Member
 
 # Fields a caseworker edits on the file itself (everything but workflow state).
 HOUSEHOLD_FIELDS = (
@@ -135,7 +135,7 @@ def household_create(
     members: list[dict[str, Any]] | None = None,
 ) -> Household:
     _check_scope(actor, unit)
-    household = Household(unit=unit, created_by=actor)
+    household = Household(unit=unit, created_by=actor, submitted_by=actor)
     for field in HOUSEHOLD_FIELDS:
         if field in data:
             setattr(household, field, data[field])

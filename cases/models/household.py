@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
 
-from . import choices as c
+from .. import choices as c
 
 
 def money(verbose_name: str | Any) -> models.DecimalField:
@@ -60,7 +60,14 @@ class Cause(models.Model):
 
 
 class HouseholdStatus(models.TextChoices):
-    DRAFT = "draft", _("待建档")
+    """The intake steps (一进二看三算四议五评六公示七确认) and what follows."""
+
+    DRAFT = "draft", _("待入户")
+    VISITED = "visited", _("已入户")
+    ASSESSED = "assessed", _("已核算")
+    DISCUSSED = "discussed", _("已评议")
+    EVALUATED = "evaluated", _("已评定")
+    NOTICED = "noticed", _("公示中")
     FILED = "filed", _("已建档")
     REJECTED = "rejected", _("已驳回")
     EXITED = "exited", _("已退出")
@@ -164,6 +171,24 @@ class Household(models.Model):
     bank_branch = models.CharField(_("开户网点"), max_length=100, blank=True)
     bank_account = models.CharField(_("银行账号"), max_length=32, blank=True)
     note = models.TextField(_("备注"), blank=True)
+
+    # Who put the case forward; they may not evaluate or confirm it themselves.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    filed_on = models.DateField(_("建档日期"), null=True, blank=True)
+    last_visited_on = models.DateField(_("最近走访日期"), null=True, blank=True)
+    # Set when income has stayed above the standard long enough (脱困 check).
+    exit_flagged_on = models.DateField(_("脱困提示日期"), null=True, blank=True)
+    exit_kind = models.CharField(_("退出类型"), max_length=16, blank=True)
+    exit_reason = models.TextField(_("退出原因"), blank=True)
+    exited_on = models.DateField(_("退出日期"), null=True, blank=True)
+    retention_until = models.DateField(_("档案保存至"), null=True, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
