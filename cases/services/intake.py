@@ -93,7 +93,10 @@ def allowed_moves(household: Household) -> dict[str, str]:
 
 
 def _lock(household: Household) -> Household:
-    return Household.objects.select_for_update().select_related("unit").get(pk=household.pk)
+    # of=("self",): lock the household only. A bare FOR UPDATE over the join
+    # would lock its union's row too and queue every case of that union.
+    locked = Household.objects.select_for_update(of=("self",)).select_related("unit")
+    return locked.get(pk=household.pk)
 
 
 def _move(
