@@ -32,7 +32,7 @@ from accounts.models import Unit, User
 
 from . import idnumber
 from .choices import DisabilityType, HealthStatus, Relation
-from .models import Cause, Household, HouseholdStatus, Member, Tier
+from .models import Cause, FileNumberCounter, Household, HouseholdStatus, Member, Tier
 from .services import per_capita_monthly
 
 T = TypeVar("T")
@@ -656,9 +656,15 @@ class DemoFaker:
 
         status = STATUSES.pick(rng)
         file_number = None
+        filed_on = exited_on = retention_until = None
         if status != HouseholdStatus.DRAFT:
-            year = rng.randint(max(2016, self.today.year - 9), self.today.year)
-            file_number = f"{unit.code[:24]}-{year}-{index + 1:07d}"
+            # The sequence is a placeholder; households_insert numbers the
+            # files per union and year, as the confirmation step does.
+            filed_on = self.today - datetime.timedelta(days=rng.randint(30, 9 * 365))
+            file_number = f"{unit.code[:24]}-{filed_on.year}-?{index}"
+        if status == HouseholdStatus.EXITED and filed_on is not None:
+            exited_on = filed_on + (self.today - filed_on) * rng.randint(3, 9) // 10
+            retention_until = _years_later(exited_on, 10)
         bank_name, bank_branch, bank_account = self.bank()
         has_children = any(m.relation == Relation.CHILD for m, _role in members)
         household = build(
@@ -666,6 +672,16 @@ class DemoFaker:
             unit_id=unit.pk,
             status=status,
             file_number=file_number,
+            filed_on=filed_on,
+            exited_on=exited_on,
+            exit_kind="recovered" if exited_on else "",
+            exit_reason="连续六个月人均收入高于当地低保标准。" if exited_on else "",
+            retention_until=retention_until,
+            last_visited_on=(
+                self.today - datetime.timedelta(days=rng.randint(5, 150))
+                if status == HouseholdStatus.FILED
+                else None
+            ),
             name=head.name,
             id_number=head.id_number,
             sex=head.sex,
@@ -877,6 +893,32 @@ def _chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _years_later(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _number_files(rows: list[HouseholdRows]) -> None:
+    """Give generated files real numbers `<unit code>-<year>-<sequence>` from
+    the same per-union, per-year counters confirmation uses, and advance the
+    counters, so a case confirmed later continues the sequence without a gap."""
+    wanted: dict[tuple[int, int], list[Household]] = {}
+    for row in rows:
+        h = row.household
+        if h.file_number and h.filed_on:
+            wanted.setdefault((h.unit_id, h.filed_on.year), []).append(h)
+    codes = dict(Unit.objects.filter(pk__in={k[0] for k in wanted}).values_list("pk", "code"))
+    for (unit_id, year), households in sorted(wanted.items()):
+        FileNumberCounter.objects.get_or_create(unit_id=unit_id, year=year)
+        counter = FileNumberCounter.objects.select_for_update().get(unit_id=unit_id, year=year)
+        for h in sorted(households, key=lambda x: x.filed_on or datetime.date.min):
+            counter.last += 1
+            h.file_number = f"{codes[unit_id]}-{year}-{counter.last:04d}"
+        counter.save(update_fields=["last"])
+
+
 def households_insert(
     *,
     count: int,
@@ -919,6 +961,7 @@ def households_insert(
                     unit = pick_unit.pick(faker.rng)
                     row = faker.household(index, unit)
                     row.household.created_by_id = filer.get(unit.pk)
+                    row.household.submitted_by_id = filer.get(unit.pk)
                     batch.append(row)
                     index += 1
                 taken = _taken(batch)
@@ -928,6 +971,7 @@ def households_insert(
                     and r.household.file_number not in taken
                 )  # fmt: skip
             with transaction.atomic():
+                _number_files(rows)
                 Household.objects.bulk_create([r.household for r in rows], batch_size=batch_size)
                 members: list[Member] = []
                 links: list[Any] = []

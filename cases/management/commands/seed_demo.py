@@ -6,8 +6,10 @@ city has none. It creates accounts with a published password, so it refuses
 to run unless DEBUG is on or `--force` is given.
 """
 
+import datetime
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +22,7 @@ from django.urls import reverse
 from accounts.models import Membership, Role, Unit, UnitKind, User
 from accounts.services import membership_grant, unit_create
 from cases import demo
-from cases.models import Cause, Household, Tier
+from cases.models import Cause, Household, LocalStandard, Tier
 
 DEMO_PASSWORD = "bangfu-demo-2025"  # noqa: S105  (published on purpose; guarded by DEBUG)
 DEFAULT_HOUSEHOLDS = 300
@@ -97,6 +99,7 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             units = self._units()
+            self._standard(units[CITY[0]])
             users = self._users(units)
             created = self._households(units, users, options["households"], options["seed"])
         self._report(units, users, created)
@@ -111,6 +114,14 @@ class Command(BaseCommand):
             for child_code, child_name in grassroots:
                 units[child_code] = self._unit(child_code, child_name, UnitKind.GRASSROOTS, county)
         return units
+
+    def _standard(self, city: Unit) -> None:
+        """A local minimum living standard, so the means test has one to use."""
+        LocalStandard.objects.get_or_create(
+            unit=city,
+            effective_from=datetime.date(2025, 1, 1),
+            defaults={"amount": Decimal("870.00"), "note": "演示数据：城市居民最低生活保障标准"},
+        )
 
     def _unit(self, code: str, name: str, kind: str, parent: Unit | None) -> Unit:
         unit = Unit.objects.filter(code=code).first()
