@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
@@ -408,6 +409,7 @@ class Helper(models.Model):
     is_first = models.BooleanField(_("第一帮扶人"), default=False)
     start_on = models.DateField(_("开始日期"))
     end_on = models.DateField(_("结束日期"), null=True, blank=True)
+    end_reason = models.TextField(_("结束原因"), blank=True)
     last_visited_on = models.DateField(_("最近走访"), null=True, blank=True)
 
     class Meta:
@@ -415,8 +417,20 @@ class Helper(models.Model):
         verbose_name_plural = _("结对帮扶人")
         ordering = ["-is_first", "start_on", "id"]
         indexes = [
-            models.Index(fields=["user", "end_on"], name="helper_user_idx"),
-            models.Index(fields=["end_on", "last_visited_on"], name="helper_due_idx"),
+            # 我的帮扶户: one person's active pairings, the longest-waiting first.
+            models.Index(
+                "user",
+                Coalesce("last_visited_on", "start_on"),
+                name="helper_user_due_idx",
+                condition=Q(end_on__isnull=True),
+            ),
+            # The overdue list asks "active, and last visit (or start) before
+            # a cutoff", oldest first: this index answers it in order.
+            models.Index(
+                Coalesce("last_visited_on", "start_on"),
+                name="helper_active_due_idx",
+                condition=Q(end_on__isnull=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -520,6 +534,9 @@ class MonthlyIncome(models.Model):
         _("低保标准"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     above_standard = models.BooleanField(_("高于标准"))
+    # A chair dismissed the exit flag raised by the run ending at this month:
+    # the run counts again only from the month after it.
+    run_dismissed = models.BooleanField(_("脱困提示已否决"), default=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("记录人"),

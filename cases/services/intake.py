@@ -462,6 +462,9 @@ def notice_create(
         raise PermissionDenied(_("您无权在该工会发布公示。"))
     if not households:
         raise ValidationError({"households": _("请至少选择一户已评定的家庭。")})
+    if starts_on < clock.today():
+        # A backdated start would let a notice end before anyone could see it.
+        raise ValidationError({"starts_on": _("公示开始日期不能早于今天。")})
     days = working_days or CaseRules.current().notice_working_days
     if days < 1 or days > 60:
         raise ValidationError({"working_days": _("公示期应为 1 到 60 个工作日。")})

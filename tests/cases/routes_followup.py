@@ -1,6 +1,138 @@
 """Permission-walk entries for the followup URLs (see tests/test_permissions.py)."""
 
+import io
+from typing import Any
+
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from accounts.models import User
+from cases import clock
+from cases.models import Helper, Household, HouseholdStatus, Visit, VisitPhoto
 from tests.permission_routes import Page, Route
 
-ROUTES: dict[str, Route] = {}
-PAGES: dict[str, Page] = {}
+EDITORS_WITHOUT_ROLE = ("erin", "dave", "frank")
+ALL_READERS = ("alice", "bob", "carol", "dave", "erin")
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (0, 120, 60)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+PNG = _png()
+
+
+def _file(household: Household) -> None:
+    Household.objects.filter(pk=household.pk).update(
+        status=HouseholdStatus.FILED, filed_on=clock.today()
+    )
+    household.refresh_from_db()
+
+
+def _helper(household: Household) -> Helper:
+    # Built directly: the walk is about who may end it, not who may hold it.
+    return Helper.objects.create(
+        household=household,
+        user=User.objects.get(username="carol"),
+        role="unit_leader",
+        is_first=True,
+        start_on=clock.today(),
+    )
+
+
+def _photo(household: Household) -> VisitPhoto:
+    visit = Visit.objects.create(
+        household=household,
+        visitor=User.objects.get(username="alice"),
+        visited_on=clock.today(),
+    )
+    photo = VisitPhoto(visit=visit, content_type="image/png", size=len(PNG))
+    photo.file.save("visit.png", ContentFile(PNG), save=False)
+    photo.save()
+    return photo
+
+
+def _assign_payload(_household: Household) -> dict[str, Any]:
+    return {
+        "user": User.objects.get(username="alice").pk,
+        "role": "union_cadre",
+        "start_on": clock.today().isoformat(),
+        "is_first": "on",
+    }
+
+
+def _assigned(response: Any, household: Household, _obj: Any) -> None:
+    if response.wsgi_request.method == "GET":
+        assert response.status_code == 200
+        assert 'id="helper-form"' in response.content.decode()
+    else:
+        assert response.status_code == 302, response.content.decode()[:2000]
+        helper = Helper.objects.get(household=household, end_on=None)
+        assert helper.user.username == "alice" and helper.is_first
+
+
+def _ended(response: Any, _household: Household, helper: Helper) -> None:
+    assert response.status_code == 302
+    helper.refresh_from_db()
+    assert helper.end_on == clock.today() and helper.end_reason == "工作调动"
+
+
+def _visit_payload(_household: Household) -> dict[str, Any]:
+    return {
+        "visited_on": clock.today().isoformat(),
+        "kind": "home",
+        "knows_name": "on",
+        "needs": "冬季取暖",
+    }
+
+
+def _visit_logged(response: Any, household: Household, _obj: Any) -> None:
+    if response.wsgi_request.method == "GET":
+        assert response.status_code == 200
+        assert 'capture="environment"' in response.content.decode()
+    else:
+        assert response.status_code == 302, response.content.decode()[:2000]
+        visit = Visit.objects.get(household=household, is_intake=False)
+        assert visit.needs == "冬季取暖"
+
+
+def _photo_shown(response: Any, _household: Household, _photo: Any) -> None:
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
+
+
+ROUTES: dict[str, Route] = {
+    "cases:helper_assign": Route(
+        "household",
+        ("GET", "POST"),
+        EDITORS_WITHOUT_ROLE,
+        payload=_assign_payload,
+        allowed=_assigned,
+        prepare=_file,
+    ),
+    "cases:helper_end": Route(
+        _helper,
+        ("POST",),
+        EDITORS_WITHOUT_ROLE,
+        payload=lambda h: {"end_on": clock.today().isoformat(), "reason": "工作调动"},
+        allowed=_ended,
+        prepare=_file,
+    ),
+    "cases:visit_log": Route(
+        "household",
+        ("GET", "POST"),
+        EDITORS_WITHOUT_ROLE,
+        payload=_visit_payload,
+        allowed=_visit_logged,
+        prepare=_file,
+    ),
+    # A photo of a family's home: only roles that see unmasked personal data.
+    "cases:visit_photo": Route(_photo, ("GET",), ("erin", "frank"), allowed=_photo_shown),
+}
+
+PAGES: dict[str, Page] = {
+    "cases:my_households": Page(("GET",), ALL_READERS, ("frank",)),
+    "cases:overdue_visits": Page(("GET",), ALL_READERS, ("frank",)),
+}
