@@ -40,7 +40,7 @@ MIDDLEWARE = [
     # no separate web server to hand static files to.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "accounts.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -75,12 +75,15 @@ TEMPLATES = [
 
 def _database(url: str | None) -> dict:
     if not url:
+        sqlite_path = Path(env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "db.sqlite3")))
+        # SQLite creates the file but not its folder; a fresh clone has no var/.
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         # Embedded default: WAL lets readers and one writer work side by side,
         # and IMMEDIATE transactions take the write lock up front so two
         # writers queue instead of failing half-way with "database is locked".
         return {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": Path(env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "db.sqlite3"))),
+            "NAME": sqlite_path,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,

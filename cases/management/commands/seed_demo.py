@@ -7,6 +7,7 @@ to run unless DEBUG is on or `--force` is given.
 """
 
 import datetime
+import random
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,8 +22,17 @@ from django.urls import reverse
 
 from accounts.models import Membership, Role, Unit, UnitKind, User
 from accounts.services import membership_grant, unit_create
-from cases import demo
-from cases.models import Cause, Household, LocalStandard, Tier
+from cases import clock, demo
+from cases.models import (
+    CaseRules,
+    Cause,
+    Helper,
+    HelperRole,
+    Household,
+    HouseholdStatus,
+    LocalStandard,
+    Tier,
+)
 
 DEMO_PASSWORD = "bangfu-demo-2025"  # noqa: S105  (published on purpose; guarded by DEBUG)
 DEFAULT_HOUSEHOLDS = 300
@@ -174,7 +184,44 @@ class Command(BaseCommand):
                 home = units[spec.unit_code]
                 filers.update({u.pk: users[spec.username][0] for u in targets if home.covers(u)})
         report = demo.households_insert(count=count, units=targets, seed=seed, created_by=filers)
+        self._helpers(users, seed)
         return report.households
+
+    def _helpers(self, users: dict[str, tuple[User, bool]], seed: int) -> None:
+        """Pair each demo caseworker with filed households of her county, some
+        of them overdue for a visit, so 我的帮扶户 and 走访逾期 have content."""
+        rng = random.Random(seed)
+        interval = CaseRules.current().visit_interval_months
+        today = clock.today()
+        rows = []
+        for spec in USERS:
+            if spec.role != Role.CASEWORKER:
+                continue
+            user = users[spec.username][0]
+            home = Unit.objects.get(code=spec.unit_code)
+            filed = Household.objects.filter(
+                unit__path__startswith=home.path, status=HouseholdStatus.FILED
+            ).order_by("id")[:40]
+            for household in filed:
+                start = household.filed_on or today
+                # Two in five were last seen longer ago than the visit interval.
+                gap = (
+                    rng.randint(interval * 31 + 5, interval * 31 + 90)
+                    if rng.random() < 0.4
+                    else (rng.randint(3, interval * 28))
+                )
+                last = max(start, today - datetime.timedelta(days=gap))
+                rows.append(
+                    Helper(
+                        household=household,
+                        user=user,
+                        role=HelperRole.UNION_CADRE,
+                        is_first=True,
+                        start_on=start,
+                        last_visited_on=last,
+                    )
+                )
+        Helper.objects.bulk_create(rows)
 
     def _report(
         self, units: dict[str, Unit], users: dict[str, tuple[User, bool]], created: int
