@@ -24,6 +24,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Evaluating, confirming, rejecting, exits: a chair's decisions.
     "case.decide": frozenset({Role.CHAIR}),
     "audit.view": frozenset({Role.ADMIN, Role.AUDITOR}),
+    # Receiving, paying, transferring and reversing money.
+    "fund.manage": frozenset({Role.FINANCE}),
     "config.manage": frozenset({Role.ADMIN}),
 }
 

@@ -1,0 +1,162 @@
+"""Funds and their append-only ledger.
+
+A fund's balance is never stored: it is the sum of its ledger entries. An
+entry is never updated or deleted; a mistake is corrected by a reversing
+entry that points at the entry it corrects (and on PostgreSQL a trigger
+refuses UPDATE and DELETE outright).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Unit
+from cases.models import Household
+
+
+class FundSource(models.TextChoices):
+    ADMIN_ALLOCATION = "admin_allocation", _("行政划拨")
+    HIGHER_GRANT = "higher_grant", _("上级拨款")
+    DONATION = "donation", _("捐款")
+    MUTUAL_AID = "mutual_aid", _("互助金")
+    CIVIL_AFFAIRS = "civil_affairs", _("民政资金")
+    ENTERPRISE = "enterprise", _("企业资助")
+    OTHER = "other", _("其他")
+
+
+class Restriction(models.TextChoices):
+    NONE = "none", _("不限定")
+    PURPOSE = "purpose", _("限定用途")
+    PROGRAM = "program", _("限定项目")
+    HOUSEHOLD = "household", _("限定受助家庭")
+
+
+class Fund(models.Model):
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("所属工会"), on_delete=models.PROTECT, related_name="funds"
+    )
+    name = models.CharField(_("资金名称"), max_length=100)
+    source = models.CharField(_("资金来源"), max_length=20, choices=FundSource.choices)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    restriction = models.CharField(
+        _("使用限定"), max_length=16, choices=Restriction.choices, default=Restriction.NONE
+    )
+    restricted_purpose = models.CharField(_("限定用途"), max_length=200, blank=True)
+    restricted_household = models.ForeignKey(
+        Household,
+        verbose_name=_("限定受助家庭"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="restricted_funds",
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("资金")
+        verbose_name_plural = _("资金")
+        ordering = ["-year", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year", "name"], name="fund_unique_name"),
+            models.CheckConstraint(
+                condition=~Q(restriction="household") | Q(restricted_household__isnull=False),
+                name="fund_household_restriction_names_household",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.year}）"
+
+
+class EntryKind(models.TextChoices):
+    RECEIPT = "receipt", _("收入")
+    DONATION = "donation", _("捐款收入")
+    PAYMENT = "payment", _("支出")
+    TRANSFER_IN = "transfer_in", _("调入")
+    TRANSFER_OUT = "transfer_out", _("调出")
+    REVERSAL = "reversal", _("冲正")
+
+
+class LedgerEntry(models.Model):
+    """One movement of money. `direction` is +1 (in) or -1 (out); `amount`
+    is always positive, so the balance is Σ amount × direction."""
+
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("资金"), on_delete=models.PROTECT, related_name="entries"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=EntryKind.choices)
+    direction = models.SmallIntegerField(_("方向"))
+    amount = models.DecimalField(_("金额（元）"), max_digits=14, decimal_places=2)
+    occurred_on = models.DateField(_("发生日期"))
+    memo = models.CharField(_("摘要"), max_length=200)
+    # What the entry corrects, for reversals; a second reversal is impossible.
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("冲正的分录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+    )
+    # The other leg of a transfer between two funds.
+    counterpart = models.OneToOneField(
+        "self",
+        verbose_name=_("对方分录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("受助家庭"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    donor = models.CharField(_("捐赠人"), max_length=100, blank=True)
+    campaign = models.CharField(_("募捐活动"), max_length=100, blank=True)
+    receipt_number = models.CharField(_("票据号"), max_length=50, blank=True)
+    # An idempotency key: a repeated submit finds the first entry instead of
+    # writing a second one.
+    reference = models.CharField(_("业务编号"), max_length=64, null=True, blank=True, unique=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("资金分录")
+        verbose_name_plural = _("资金分录")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["fund", "occurred_on"], name="ledger_fund_date_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=Decimal("0")), name="ledger_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=[1, -1]), name="ledger_direction_sign"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="reversal") | Q(reverses__isnull=False),
+                name="ledger_reversal_points_at_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        sign = "+" if self.direction > 0 else "−"
+        return f"{self.fund} {sign}{self.amount} {self.memo}"
