@@ -34,6 +34,7 @@ from . import idnumber
 from .choices import DisabilityType, HealthStatus, Relation
 from .models import Cause, FileNumberCounter, Household, HouseholdStatus, Member, Tier
 from .services import per_capita_monthly
+from .services.lifecycle import add_years
 
 T = TypeVar("T")
 
@@ -664,7 +665,7 @@ class DemoFaker:
             file_number = f"{unit.code[:24]}-{filed_on.year}-?{index}"
         if status == HouseholdStatus.EXITED and filed_on is not None:
             exited_on = filed_on + (self.today - filed_on) * rng.randint(3, 9) // 10
-            retention_until = _years_later(exited_on, 10)
+            retention_until = add_years(exited_on, 10)
         bank_name, bank_branch, bank_account = self.bank()
         has_children = any(m.relation == Relation.CHILD for m, _role in members)
         household = build(
@@ -891,13 +892,6 @@ def _taken(rows: list[HouseholdRows]) -> set[str]:
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _years_later(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def _number_files(rows: list[HouseholdRows]) -> None:

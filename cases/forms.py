@@ -3,10 +3,8 @@ import unicodedata
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,6 +15,7 @@ from .choices import AttachmentKind
 from .models import Cause, Household, HouseholdStatus, Member, Tier
 from .selectors import HouseholdFilter
 from .services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from .uploads import checked_upload
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -208,43 +207,11 @@ class HouseholdFilterForm(forms.Form):
         )
 
 
-# What an attachment may be: checked against the file's own first bytes, not
-# the name or the browser's claim.
-ALLOWED_TYPES = {
-    "application/pdf": (b"%PDF-",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-}
-ALLOWED_EXTENSIONS = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg",
-                      "png": "image/png"}  # fmt: skip
-
-
-def sniff(head: bytes) -> str | None:
-    for content_type, magics in ALLOWED_TYPES.items():
-        if any(head.startswith(m) for m in magics):
-            return content_type
-    return None
-
-
 class AttachmentForm(forms.Form):
     kind = forms.ChoiceField(choices=AttachmentKind.choices, label=gettext_lazy("材料类型"))
     file = forms.FileField(label=gettext_lazy("文件"))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        limit = settings.ATTACHMENT_MAX_BYTES
-        if upload.size > limit:
-            raise ValidationError(
-                _("文件过大：%(size)s，上限为 %(limit)s。")
-                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
-            )
-        ext = (upload.name or "").rsplit(".", 1)[-1].lower()
-        if ext not in ALLOWED_EXTENSIONS:
-            raise ValidationError(_("只接受 PDF、JPG 或 PNG 文件。"))
-        head = upload.read(16)
-        upload.seek(0)
-        detected = sniff(head)
-        if detected is None or detected != ALLOWED_EXTENSIONS[ext]:
-            raise ValidationError(_("文件内容与扩展名不符，或不是 PDF、JPG、PNG 文件。"))
-        self.content_type = detected
+        self.content_type = checked_upload(upload)
         return upload

@@ -7,22 +7,20 @@ decide whether a move is allowed.
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MinValueValidator
 from django.db.models import QuerySet
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 
 from . import clock
-from .forms import ALLOWED_EXTENSIONS, UnitChoiceField, sniff
+from .forms import UnitChoiceField
 from .meanstest import EXCLUSIONS
 from .models import Assessment, CaseRules, Household, ObjectionOutcome, Tier, Visit
 from .services.intake import EXPENSE_FIELDS, INCOME_FIELDS
+from .uploads import checked_upload
 
 
 class DateInput(forms.DateInput):
@@ -30,31 +28,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%d")
-
-
-def checked_upload(upload: UploadedFile, *, images_only: bool = False) -> str:
-    """The checks of cases.forms.AttachmentForm: size, extension, and the
-    file's own first bytes. Returns the detected content type."""
-    limit = settings.ATTACHMENT_MAX_BYTES
-    if upload.size is not None and upload.size > limit:
-        raise ValidationError(
-            _("文件过大：%(size)s，上限为 %(limit)s。")
-            % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
-        )
-    ext = (upload.name or "").rsplit(".", 1)[-1].lower()
-    allowed = {
-        e: t for e, t in ALLOWED_EXTENSIONS.items() if not images_only or t.startswith("image/")
-    }
-    if ext not in allowed:
-        if images_only:
-            raise ValidationError(_("只接受 JPG 或 PNG 照片。"))
-        raise ValidationError(_("只接受 PDF、JPG 或 PNG 文件。"))
-    head = upload.read(16)
-    upload.seek(0)
-    detected = sniff(head)
-    if detected is None or detected != allowed[ext]:
-        raise ValidationError(_("文件内容与扩展名不符，或不是可接受的文件类型。"))
-    return detected
 
 
 def _camera(attrs: dict[str, str] | None = None) -> forms.ClearableFileInput:

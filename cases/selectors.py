@@ -9,7 +9,7 @@ from accounts.models import Membership, Unit, User
 from accounts.scoping import covers, get_scoped, require_action, unit_q, units_for
 
 from . import idnumber
-from .models import Attachment, Household, Member
+from .models import Attachment, Household
 
 
 def prefix_q(field: str, term: str) -> Q:
@@ -112,11 +112,6 @@ def household_detail(household: Household) -> dict[str, object]:
 
 def get_attachment_for(user: User, pk: int, *, action: str = "household.view") -> Attachment:
     queryset = Attachment.objects.select_related("household__unit")
-    return get_scoped(user, queryset, pk, action=action, unit_field="household__unit")
-
-
-def get_member_for(user: User, pk: int, *, action: str = "household.edit") -> Member:
-    queryset = Member.objects.select_related("household__unit")
     return get_scoped(user, queryset, pk, action=action, unit_field="household__unit")
 
 

@@ -8,10 +8,31 @@ books (finance); erin audits county A; frank administers the system at the
 city level and has no role that reads household files.
 """
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 
 from accounts.models import Membership, Unit
+from cases import clock
+from cases.models import LocalStandard
 from tests.builders import make_household, make_unit, make_user
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock():
+    """Tests that move the clock never leak their day into the next test."""
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def standard(units):
+    """A minimum living standard of 800 yuan a month, city-wide since 2020."""
+    return LocalStandard.objects.create(
+        unit=units["city"], amount=Decimal("800"), effective_from=dt.date(2020, 1, 1)
+    )
 
 
 @pytest.fixture

@@ -12,11 +12,9 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
@@ -26,6 +24,7 @@ from accounts.scoping import covers
 from .. import clock
 from ..models import CaseRules, Helper, HelperRole, Household, Visit, VisitKind, VisitPhoto
 from ..models import HouseholdStatus as S
+from ..uploads import SUFFIX, checked_upload
 from .intake import _create_visit, _lock
 
 MAX_HELPERS = 3
@@ -34,11 +33,6 @@ MAX_PHOTOS = 10
 # Who may be paired with a household: people who work its cases or its money.
 # Auditors are left out: oversight stays independent of the work it checks.
 HELPER_ROLES = frozenset({Role.CASEWORKER, Role.CHAIR, Role.FINANCE})
-
-PHOTO_TYPES = {
-    "image/jpeg": (b"\xff\xd8\xff", "jpg"),
-    "image/png": (b"\x89PNG\r\n\x1a\n", "png"),
-}
 
 
 # -- due dates ---------------------------------------------------------------------
@@ -208,27 +202,13 @@ def helper_end(*, actor: User, helper: Helper, end_on: datetime.date, reason: st
 
 
 def photo_type(upload: UploadedFile) -> str:
-    """The photo's real type from its first bytes (JPEG or PNG), or a
+    """The photo's real type (JPEG or PNG) from its first bytes, or a
     ValidationError naming the file and why it was refused."""
-    name = upload.name or _("照片")
-    limit = settings.ATTACHMENT_MAX_BYTES
-    if (upload.size or 0) > limit:
-        raise ValidationError(
-            _("“%(name)s”过大：%(size)s，每张照片不超过 %(limit)s。")
-            % {
-                "name": name,
-                "size": filesizeformat(upload.size or 0),
-                "limit": filesizeformat(limit),
-            }
-        )
-    head = upload.read(16)
-    upload.seek(0)
-    for content_type, (magic, _ext) in PHOTO_TYPES.items():
-        if head.startswith(magic):
-            return content_type
-    raise ValidationError(
-        _("“%(name)s”不是 JPG 或 PNG 照片，请用手机相机拍照或选择相册中的照片。") % {"name": name}
-    )
+    try:
+        return checked_upload(upload, images_only=True, match_extension=False)
+    except ValidationError as exc:
+        name = upload.name or _("照片")
+        raise ValidationError([f"“{name}”：{m}" for m in exc.messages]) from None
 
 
 def is_active_helper(user: User, household: Household) -> bool:
@@ -279,7 +259,7 @@ def visit_log(
     try:
         for upload, content_type in typed:
             photo = VisitPhoto(visit=visit, content_type=content_type, size=upload.size or 0)
-            ext = PHOTO_TYPES[content_type][1]
+            ext = SUFFIX[content_type]
             # Our own name: a phone's file name may carry a place or a person.
             photo.file.save(f"visit-{visit.pk}.{ext}", upload, save=False)
             saved.append(photo.file.name)

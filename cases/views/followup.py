@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -22,6 +22,7 @@ from ..followup_forms import HelperAssignForm, HelperEndForm, OverdueFilterForm,
 from ..models import Helper, Household, HouseholdStatus
 from ..selectors import get_household_for
 from ..services import followup
+from ..uploads import private_file_response
 
 
 def _user(request: HttpRequest) -> Any:
@@ -137,11 +138,7 @@ def visit_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
         # A photo of a family's home is as personal as an ID card scan.
         return HttpResponse(_("您无权查看走访照片。"), status=403)
     followup.visit_photo_open(actor=user, photo=photo)
-    response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(photo.file, photo.content_type)
 
 
 def _page(request: HttpRequest, queryset: Any) -> Any:

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +25,7 @@ from ..forms import (
     member_changes,
 )
 from ..models import Household
+from ..uploads import private_file_response
 from . import followup, intake, lifecycle
 
 
@@ -233,15 +234,12 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         services.household_reveal_id(
             actor=user, household=attachment.household, field=f"attachment:{attachment.pk}"
         )
-    response = FileResponse(
-        attachment.file.open("rb"),
-        content_type=attachment.content_type,
-        as_attachment=request.GET.get("download") == "1",
+    return private_file_response(
+        attachment.file,
+        attachment.content_type,
         filename=attachment.original_name,
+        download=request.GET.get("download") == "1",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
 
 
 @login_required

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -24,7 +24,6 @@ from accounts.scoping import covers, require_action, units_for
 
 from .. import clock, selectors
 from .. import intake_selectors as reads
-from ..forms import sniff
 from ..intake_forms import (
     AssessmentForm,
     DiscussionForm,
@@ -40,6 +39,7 @@ from ..models import Household, IntakeNotice, ObjectionOutcome
 from ..models import HouseholdStatus as S
 from ..services import intake
 from ..services.intake import IllegalTransition
+from ..uploads import private_file_response
 
 NOTICE_PAGE_SIZE = 20
 
@@ -471,14 +471,7 @@ def notice_proof(request: HttpRequest, pk: int) -> HttpResponseBase:
 def _proof_response(notice: IntakeNotice) -> HttpResponseBase:
     if not notice.proof:
         raise Http404
-    handle = notice.proof.open("rb")
-    # No type is stored with the photo: read it from the bytes, as on upload.
-    content_type = sniff(handle.read(16)) or "application/octet-stream"
-    handle.seek(0)
-    response = FileResponse(handle, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    return private_file_response(notice.proof)
 
 
 # -- objections ------------------------------------------------------------------

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from accounts.models import User
 from cases import clock
-from cases.models import Household, IntakeNotice, LocalStandard, Tier
+from cases.models import Household, IntakeNotice, Tier
 from cases.models import HouseholdStatus as S
 from cases.services import intake
 from tests.browser.conftest import PHONE
@@ -24,20 +24,6 @@ from tests.browser.helpers import assert_fits_phone
 from tests.builders import make_household
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _reset_clock() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
-
-
-@pytest.fixture
-def standard(units) -> LocalStandard:
-    return LocalStandard.objects.create(
-        unit=units["city"], amount=D("800"), effective_from=dt.date(2020, 1, 1)
-    )
 
 
 @pytest.fixture

@@ -511,7 +511,6 @@ def test_lists_cost_a_fixed_number_of_queries(
     params = {k: (units["a1"].pk if v == "A1" else v) for k, v in params.items()}
     client = as_user(alice)
     url = reverse(url_name)
-    CaseRules.current()  # created once, as on any running system
     _bulk_pairings(units["a1"], alice, 30, 0)
     with CaptureQueriesContext(connection) as few:
         small = client.get(url, params)

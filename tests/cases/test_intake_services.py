@@ -9,23 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from accounts.models import Membership
 from cases import clock
 from cases.models import HouseholdStatus as S
-from cases.models import LocalStandard, ObjectionOutcome, StatusChange, Tier
+from cases.models import ObjectionOutcome, StatusChange, Tier
 from cases.services import intake
 from tests.builders import make_household
 
 
-@pytest.fixture(autouse=True)
-def _reset_clock():
-    clock.reset()
-    yield
-    clock.reset()
-
-
 @pytest.fixture
-def draft(units, alice):
-    LocalStandard.objects.create(
-        unit=units["city"], amount=D("800"), effective_from=dt.date(2020, 1, 1)
-    )
+def draft(units, alice, standard):
     return make_household(units["a1"], status=S.DRAFT, submitted_by=alice, created_by=alice)
 
 

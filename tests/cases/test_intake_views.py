@@ -33,20 +33,6 @@ from tests.cases.routes_intake import PNG, put_on_notice, set_status
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _reset_clock():
-    clock.reset()
-    yield
-    clock.reset()
-
-
-@pytest.fixture
-def standard(units):
-    return LocalStandard.objects.create(
-        unit=units["city"], amount=D("800"), effective_from=dt.date(2020, 1, 1)
-    )
-
-
 @pytest.fixture
 def case(units, alice, standard):
     """A draft alice filed, so she is its submitter."""

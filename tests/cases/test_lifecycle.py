@@ -29,20 +29,6 @@ from cases.views.lifecycle import panel_context
 from tests.builders import make_household, make_user
 
 
-@pytest.fixture(autouse=True)
-def _reset_clock():
-    clock.reset()
-    yield
-    clock.reset()
-
-
-@pytest.fixture
-def standard(units):
-    return LocalStandard.objects.create(
-        unit=units["city"], amount=D("800"), effective_from=dt.date(2020, 1, 1)
-    )
-
-
 def filed(unit, **overrides):
     overrides.setdefault("filed_on", dt.date(2020, 1, 1))
     return make_household(unit, status=S.FILED, **overrides)
