@@ -25,7 +25,7 @@ from .. import clock
 from ..models import CaseRules, Helper, HelperRole, Household, Visit, VisitKind, VisitPhoto
 from ..models import HouseholdStatus as S
 from ..uploads import SUFFIX, checked_upload
-from .intake import _create_visit, _lock
+from .intake import household_lock, visit_record
 
 MAX_HELPERS = 3
 MAX_PHOTOS = 10
@@ -113,7 +113,7 @@ def helper_assign(
 ) -> Helper:
     """Pair a helper with a filed household: at most three at a time, exactly
     one of them the first helper. A new first helper takes the flag over."""
-    household = _lock(household)
+    household = household_lock(household)
     _check_worker(actor, household)
     _need_filed(household)
     if role not in HelperRole.values:
@@ -156,7 +156,7 @@ def helper_assign(
 def helper_end(*, actor: User, helper: Helper, end_on: datetime.date, reason: str) -> Helper:
     """End a pairing. If it was the first helper, the longest-serving remaining
     helper becomes first, so a household with helpers always has one."""
-    household = _lock(helper.household)
+    household = household_lock(helper.household)
     _check_worker(actor, household)
     helper = Helper.objects.select_for_update().select_related("user").get(pk=helper.pk)
     if helper.end_on is not None:
@@ -231,7 +231,7 @@ def visit_log(
 ) -> Visit:
     """Log a follow-up visit of a filed household with its photos; the visit
     counts for the actor's own pairing with the household, if any."""
-    household = _lock(household)
+    household = household_lock(household)
     if not may_log_visit(actor, household):
         raise PermissionDenied(_("您不是该家庭的帮扶人，也无权处理该工会的档案。"))
     _need_filed(household)
@@ -244,7 +244,7 @@ def visit_log(
     if len(photos) > MAX_PHOTOS:
         raise ValidationError({"photos": _("每次走访最多上传 %(n)d 张照片。") % {"n": MAX_PHOTOS}})
     typed = [(upload, photo_type(upload)) for upload in photos]
-    visit = _create_visit(
+    visit = visit_record(
         actor=actor, household=household, data={**data, "visited_on": visited_on}, is_intake=False
     )
     own = (

@@ -1,6 +1,6 @@
 """The intake workflow (一进二看三算四议五评六公示七确认) as one state machine.
 
-Every move goes through `_move`: the caller holds the row lock (`_lock`); the
+Every move goes through `transition`: the caller holds the row lock (`household_lock`); the
 move is checked against the one transition table and the actor's rights, and
 writes a StatusChange row and an audit event in the same transaction.
 """
@@ -92,14 +92,14 @@ def allowed_moves(household: Household) -> dict[str, str]:
     return TRANSITIONS.get(household.status, {})
 
 
-def _lock(household: Household) -> Household:
+def household_lock(household: Household) -> Household:
     # of=("self",): lock the household only. A bare FOR UPDATE over the join
     # would lock its union's row too and queue every case of that union.
     locked = Household.objects.select_for_update(of=("self",)).select_related("unit")
     return locked.get(pk=household.pk)
 
 
-def _move(
+def transition(
     *, actor: User, household: Household, to: str, reason: str = "", action: str = ""
 ) -> Household:
     allowed = allowed_moves(household)
@@ -151,11 +151,11 @@ def _need_reason(reason: str, what: str) -> str:
 def case_send_back(*, actor: User, household: Household, reason: str) -> Household:
     """Send a case back one step, with a reason."""
     reason = _need_reason(reason, _("退回"))
-    household = _lock(household)
+    household = household_lock(household)
     back = previous_step(household.status)
     if back is None:
         raise IllegalTransition(_("“%(s)s”状态的档案不能退回。") % {"s": _label(household.status)})
-    moved = _move(
+    moved = transition(
         actor=actor, household=household, to=back, reason=reason, action="household.send_back"
     )
     if back == S.EVALUATED:
@@ -166,8 +166,8 @@ def case_send_back(*, actor: User, household: Household, reason: str) -> Househo
 @transaction.atomic
 def case_reject(*, actor: User, household: Household, reason: str) -> Household:
     reason = _need_reason(reason, _("驳回"))
-    household = _lock(household)
-    return _move(
+    household = household_lock(household)
+    return transition(
         actor=actor, household=household, to=S.REJECTED, reason=reason, action="household.reject"
     )
 
@@ -176,9 +176,9 @@ def case_reject(*, actor: User, household: Household, reason: str) -> Household:
 def case_reopen(*, actor: User, household: Household, reason: str) -> Household:
     """File a rejected or exited household again; its history stays."""
     reason = _need_reason(reason, _("重新申请建档"))
-    household = _lock(household)
+    household = household_lock(household)
     check_id_free(household.id_number, exclude_pk=household.pk)
-    moved = _move(
+    moved = transition(
         actor=actor, household=household, to=S.DRAFT, reason=reason, action="household.reopen"
     )
     moved.submitted_by = actor
@@ -195,14 +195,14 @@ def case_reopen(*, actor: User, household: Household, reason: str) -> Household:
 @transaction.atomic
 def intake_visit_log(*, actor: User, household: Household, data: dict[str, Any]) -> Visit:
     """Log the home visit that opens intake (一进) with what was seen (二看)."""
-    household = _lock(household)
+    household = household_lock(household)
     if household.status != S.DRAFT:
         raise IllegalTransition(_("只有待入户的档案需要登记建档入户核查。"))
     if data.get("kind", "home") != "home":
         raise ValidationError({"kind": _("建档核查必须实地入户。")})
     check_actor(actor, household, WORKER)
-    visit = _create_visit(actor=actor, household=household, data=data, is_intake=True)
-    _move(actor=actor, household=household, to=S.VISITED, action="household.visited")
+    visit = visit_record(actor=actor, household=household, data=data, is_intake=True)
+    transition(actor=actor, household=household, to=S.VISITED, action="household.visited")
     return visit
 
 
@@ -213,7 +213,7 @@ VISIT_FIELDS = (
 )  # fmt: skip
 
 
-def _create_visit(
+def visit_record(
     *, actor: User, household: Household, data: dict[str, Any], is_intake: bool
 ) -> Visit:
     visited_on = data.get("visited_on") or clock.today()
@@ -293,7 +293,7 @@ def assessment_record(*, actor: User, household: Household, data: dict[str, Any]
 
     At intake it is step 三算 (visited → assessed); on a filed household it is
     a re-check that updates the file without moving it."""
-    household = _lock(household)
+    household = household_lock(household)
     check_actor(actor, household, WORKER)
     if household.status in (S.DRAFT, S.REJECTED, S.EXITED):
         raise IllegalTransition(_("请先完成入户核查，再进行经济状况核算。"))
@@ -336,7 +336,7 @@ def assessment_record(*, actor: User, household: Household, data: dict[str, Any]
         },
     )
     if household.status == S.VISITED:
-        _move(actor=actor, household=household, to=S.ASSESSED, action="household.assessed")
+        transition(actor=actor, household=household, to=S.ASSESSED, action="household.assessed")
     return assessment
 
 
@@ -357,7 +357,7 @@ def discussion_record(
     minutes: str,
     upload: UploadedFile | None = None,
 ) -> Discussion:
-    household = _lock(household)
+    household = household_lock(household)
     if household.status != S.ASSESSED:
         raise IllegalTransition(
             _("只有已核算的档案才能提交民主评议（当前为“%(s)s”）。")
@@ -380,7 +380,7 @@ def discussion_record(
     if upload is not None:
         discussion.file.save(upload.name or "minutes", upload, save=False)
     discussion.save()
-    _move(actor=actor, household=household, to=S.DISCUSSED, action="household.discussed")
+    transition(actor=actor, household=household, to=S.DISCUSSED, action="household.discussed")
     return discussion
 
 
@@ -393,7 +393,7 @@ def case_evaluate(
 ) -> Household:
     """The chair decides the tier. Exclusion warnings of the latest means test
     must be overridden with a written reason."""
-    household = _lock(household)
+    household = household_lock(household)
     if household.status != S.DISCUSSED:
         raise IllegalTransition(
             _("只有已评议的档案才能评定（当前为“%(s)s”）。") % {"s": _label(household.status)}
@@ -412,7 +412,7 @@ def case_evaluate(
     text = reason.strip()
     if override.strip():
         text = (text + "\n" if text else "") + _("排除情形认定理由：") + override.strip()
-    _move(
+    transition(
         actor=actor,
         household=household,
         to=S.EVALUATED,
@@ -483,13 +483,13 @@ def notice_create(
         notice.proof.save(proof.name or "proof", proof, save=False)
     notice.save()
     for household in households:
-        locked = _lock(household)
+        locked = household_lock(household)
         if not unit.covers(locked.unit):
             raise ValidationError({"households": _("“%(n)s”不属于该工会。") % {"n": locked.name}})
         if locked.status != S.EVALUATED:
             raise IllegalTransition(_("“%(n)s”尚未评定，不能公示。") % {"n": locked.name})
         NoticeEntry.objects.create(notice=notice, household=locked)
-        _move(
+        transition(
             actor=actor,
             household=locked,
             to=S.NOTICED,
@@ -532,7 +532,7 @@ def objection_record(
     received_on: datetime.date | None = None,
     raised_by: str = "",
 ) -> Objection:
-    household = _lock(household)
+    household = household_lock(household)
     check_actor(actor, household, WORKER)
     if household.status != S.NOTICED:
         raise IllegalTransition(_("只有公示中的档案可以登记异议。"))
@@ -565,7 +565,7 @@ def objection_resolve(
 ) -> Objection:
     """Upheld: the case goes back to evaluation. Dismissed: a reason is kept."""
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
-    household = _lock(objection.household)
+    household = household_lock(objection.household)
     check_actor(actor, household, CHAIR)
     if objection.outcome != ObjectionOutcome.OPEN:
         raise IllegalTransition(_("该异议已处理。"))
@@ -585,7 +585,7 @@ def objection_resolve(
         changes={"outcome": [ObjectionOutcome.OPEN, outcome]},
     )
     if outcome == ObjectionOutcome.UPHELD and household.status == S.NOTICED:
-        _move(
+        transition(
             actor=actor,
             household=household,
             to=S.EVALUATED,
@@ -635,7 +635,7 @@ def confirm_blockers(household: Household) -> list[str]:
 
 @transaction.atomic
 def case_confirm(*, actor: User, household: Household) -> Household:
-    household = _lock(household)
+    household = household_lock(household)
     if household.status != S.NOTICED:
         raise IllegalTransition(
             _("只有公示中的档案可以确认建档（当前为“%(s)s”）。") % {"s": _label(household.status)}
@@ -648,7 +648,7 @@ def case_confirm(*, actor: User, household: Household) -> Household:
     household.file_number = _next_file_number(household.unit, today.year)
     household.filed_on = today
     household.save(update_fields=["file_number", "filed_on", "updated_at"])
-    _move(
+    transition(
         actor=actor,
         household=household,
         to=S.FILED,

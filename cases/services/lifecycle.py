@@ -2,7 +2,7 @@
 on-site sample, monthly incomes and the exit rule, exits, non-cash help.
 
 Re-filing an exited household is the intake workflow's `case_reopen`; exits go
-through the same state machine (`intake._move`), so every closure leaves a
+through the same state machine (`intake.transition`), so every closure leaves a
 StatusChange row like any other step.
 """
 
@@ -34,7 +34,7 @@ from ..models import (
     ReviewRound,
 )
 from ..models import HouseholdStatus as S
-from .intake import CHAIR, WORKER, _lock, _move, check_actor, standard_for
+from .intake import CHAIR, WORKER, check_actor, household_lock, standard_for, transition
 
 CENT = Decimal("0.01")
 # Seeds fit a signed 64-bit column with room to spare.
@@ -294,7 +294,7 @@ def monthly_income_record(
     the old and new figures, so nothing is lost. The comparison uses the
     standard in force on the last day of that month, so a raise of the
     standard during the month counts in the household's favour."""
-    household = _lock(household)
+    household = household_lock(household)
     check_actor(actor, household, WORKER)
     _require_filed(household, _("只有已建档的家庭登记月收入（当前为“%(s)s”）。"))
     month = month_start(month)
@@ -348,7 +348,7 @@ def exit_flag_dismiss(*, actor: User, household: Household, reason: str) -> Hous
     """A chair decides the household stays despite the income run. The run
     starts counting again after the latest recorded month."""
     reason = _need_text(reason, "reason", _("否决脱困提示须填写理由。"))
-    household = _lock(household)
+    household = household_lock(household)
     check_actor(actor, household, CHAIR)
     if household.exit_flagged_on is None:
         raise ValidationError(_("该家庭没有待处理的脱困提示。"))
@@ -393,7 +393,7 @@ def household_exit(
 ) -> Household:
     """Close a filed household's file (退出). It is kept until the retention
     date; its helpers' assignments end on the exit date."""
-    household = _lock(household)
+    household = household_lock(household)
     check_actor(actor, household, CHAIR)
     if kind not in ExitKind.values:
         raise ValidationError({"kind": _("请选择退出类型。")})
@@ -417,7 +417,7 @@ def household_exit(
             "updated_at",
         ]
     )  # fmt: skip
-    _move(
+    transition(
         actor=actor,
         household=household,
         to=S.EXITED,
@@ -459,7 +459,7 @@ def noncash_help_record(
     """Job placement, training, referrals, legal aid, housing: recorded on the
     file like aid, with no money. File first, then help: only for filed
     households, and not dated before the filing."""
-    household = _lock(household)
+    household = household_lock(household)
     check_actor(actor, household, WORKER)
     _require_filed(household, _("只有已建档的家庭可以登记帮扶（当前为“%(s)s”）。"))
     if kind not in NonCashKind.values:
