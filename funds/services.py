@@ -158,18 +158,30 @@ def receipt_post(
     return entry
 
 
-def check_use(fund: Fund, *, household: Household | None, purpose: str = "") -> None:
-    """Refuse a use that the fund's restriction does not allow."""
+def check_use(
+    fund: Fund,
+    *,
+    household: Household | None,
+    purposes: tuple[str, ...] = (),
+    via_program: bool = False,
+) -> None:
+    """Refuse a use that the fund's restriction does not allow.
+
+    `purposes` names what the money is for (a program's name and category);
+    `via_program` says the payment pays an application of a program that
+    lists this fund, the only use a program-restricted fund allows."""
     if not fund.is_active:
         raise ValidationError({"fund": _("该资金已停用。")})
     if fund.restriction == Restriction.HOUSEHOLD and (
         household is None or household.pk != fund.restricted_household_id
     ):
         raise ValidationError({"fund": _("该资金限定用于指定家庭，不能用于其他家庭。")})
-    if fund.restriction == Restriction.PURPOSE and purpose != fund.restricted_purpose:
+    if fund.restriction == Restriction.PURPOSE and fund.restricted_purpose not in purposes:
         raise ValidationError(
             {"fund": _("该资金限定用途为“%(p)s”。") % {"p": fund.restricted_purpose}}
         )
+    if fund.restriction == Restriction.PROGRAM and not via_program:
+        raise ValidationError({"fund": _("该资金限定用于指定帮扶项目，只能通过项目申请支付。")})
     if household is not None and not fund.unit.covers(household.unit):
         raise ValidationError({"fund": _("该资金不属于该家庭所在工会或其上级工会。")})
 
@@ -182,7 +194,8 @@ def payment_post(
     amount: Any,
     memo: str,
     household: Household | None = None,
-    purpose: str = "",
+    purposes: tuple[str, ...] = (),
+    via_program: bool = False,
     occurred_on: datetime.date | None = None,
     reference: str | None = None,
 ) -> LedgerEntry:
@@ -194,7 +207,7 @@ def payment_post(
     fund = _locked(fund)
     _check(actor, fund.unit)
     value = _amount(amount)
-    check_use(fund, household=household, purpose=purpose)
+    check_use(fund, household=household, purposes=purposes, via_program=via_program)
     available = balance_of(fund)
     if value > available:
         message = _("资金余额不足：可用 %(b)s 元，需支付 %(a)s 元。") % {"b": available, "a": value}

@@ -1,0 +1,63 @@
+"""Programs and everything that flows from them: applications, approvals,
+batches, payments, loans and mutual aid."""
+
+from .aid import (
+    AidPayment,
+    Application,
+    ApplicationStatus,
+    Batch,
+    BatchStatus,
+    Decision,
+    DecisionLevel,
+    PaymentBatch,
+    PaymentMethod,
+)
+from .config import (
+    ApprovalThreshold,
+    CapRule,
+    Category,
+    Kind,
+    Program,
+    StandardAmount,
+)
+from .loans import Installment, Loan, LoanStatus, Repayment
+from .mutual import (
+    Claim,
+    ClaimCategory,
+    ClaimStatus,
+    ClaimVote,
+    Cooperative,
+    CoopMember,
+    Premium,
+    PremiumKind,
+)
+
+__all__ = [
+    "AidPayment",
+    "Application",
+    "ApplicationStatus",
+    "ApprovalThreshold",
+    "Batch",
+    "BatchStatus",
+    "CapRule",
+    "Category",
+    "Claim",
+    "ClaimCategory",
+    "ClaimStatus",
+    "ClaimVote",
+    "CoopMember",
+    "Cooperative",
+    "Decision",
+    "DecisionLevel",
+    "Installment",
+    "Kind",
+    "Loan",
+    "LoanStatus",
+    "PaymentBatch",
+    "PaymentMethod",
+    "Premium",
+    "PremiumKind",
+    "Program",
+    "Repayment",
+    "StandardAmount",
+]

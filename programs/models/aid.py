@@ -1,0 +1,280 @@
+"""Applications for aid, their approvals, campaign batches and payments."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Unit
+from cases.models import Household, Member
+from cases.models.household import private_storage
+from funds.models import Fund, LedgerEntry
+
+from .config import Program
+
+
+def money(verbose: str | object, **kwargs: object) -> models.DecimalField:
+    return models.DecimalField(verbose, max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")  # a batch line not yet submitted
+    PENDING = "pending", _("待审批")
+    PENDING_PARENT = "pending_parent", _("待上级审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+    PAID = "paid", _("已发放")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+# Statuses whose amount counts against a household's yearly caps.
+COUNTED = (
+    ApplicationStatus.DRAFT,
+    ApplicationStatus.PENDING,
+    ApplicationStatus.PENDING_PARENT,
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.PAID,
+)
+
+
+class BatchStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交审批")
+    DECIDED = "decided", _("已审批")
+
+
+class Batch(models.Model):
+    """A campaign (送温暖, 金秋助学): many applications drafted and decided
+    together. Each line is an ordinary application in the batch."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("发起工会"), on_delete=models.PROTECT, related_name="aid_batches"
+    )
+    program = models.ForeignKey(
+        Program, verbose_name=_("帮扶项目"), on_delete=models.PROTECT, related_name="batches"
+    )
+    title = models.CharField(_("批次名称"), max_length=100)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=BatchStatus.choices, default=BatchStatus.DRAFT
+    )
+    # The filter the lines were drawn with, kept to show how the list was made.
+    criteria = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("拟稿人"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("帮扶批次")
+        verbose_name_plural = _("帮扶批次")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Application(models.Model):
+    program = models.ForeignKey(
+        Program, verbose_name=_("帮扶项目"), on_delete=models.PROTECT, related_name="applications"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("家庭"), on_delete=models.PROTECT, related_name="applications"
+    )
+    batch = models.ForeignKey(
+        Batch,
+        verbose_name=_("批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ApplicationStatus.choices,
+        default=ApplicationStatus.PENDING,
+    )  # fmt: skip
+    standard_amount = money(_("补助标准（元）"), null=True, blank=True)
+    amount = money(_("申请金额（元）"))
+    amount_reason = models.CharField(_("金额调整理由"), max_length=300, blank=True)
+    reason = models.TextField(_("申请事由"), blank=True)
+    # 医疗救助: the out-of-pocket cost the aid may not exceed.
+    out_of_pocket = money(_("个人自付医疗费用（元）"), null=True, blank=True)
+    # 金秋助学: the student and the months of support.
+    student = models.ForeignKey(
+        Member,
+        verbose_name=_("受助学生"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="school_aid",
+    )
+    months = models.PositiveSmallIntegerField(_("资助月数"), null=True, blank=True)
+    # Set when submitted: the amount is above the unit's approval limit.
+    needs_parent = models.BooleanField(_("需上级工会审批"), default=False)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    drafted_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("帮扶申请")
+        verbose_name_plural = _("帮扶申请")
+        ordering = ["-drafted_at", "-id"]
+        indexes = [
+            models.Index(fields=["household", "year"], name="application_household_year"),
+            models.Index(fields=["status", "drafted_at"], name="application_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=Decimal("0")), name="application_amount_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["batch", "household"],
+                condition=Q(batch__isnull=False),
+                name="batch_one_line_per_household",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household.name} · {self.program.name} · {self.amount}"
+
+
+class DecisionLevel(models.TextChoices):
+    UNIT = "unit", _("本级工会")
+    PARENT = "parent", _("上级工会")
+
+
+class Decision(models.Model):
+    """One chair's approval or rejection, kept as the approval trail."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("申请"), on_delete=models.CASCADE, related_name="decisions"
+    )
+    level = models.CharField(_("审批层级"), max_length=8, choices=DecisionLevel.choices)
+    approved = models.BooleanField(_("同意"))
+    note = models.CharField(_("审批意见"), max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("审批时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("审批记录")
+        verbose_name_plural = _("审批记录")
+        ordering = ["decided_at", "id"]
+        constraints = [
+            # Two chairs clicking at once cannot both decide one level.
+            models.UniqueConstraint(fields=["application", "level"], name="decision_one_per_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {'✓' if self.approved else '✗'}"
+
+
+class PaymentMethod(models.TextChoices):
+    BANK = "bank", _("银行转账")
+    CASH = "cash", _("现金（签收）")
+    GOODS = "goods", _("实物（签收）")
+
+
+class PaymentBatch(models.Model):
+    """Payments made together from one fund: the bank file, or one signed
+    sheet for a cash or goods hand-out."""
+
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("资金"), on_delete=models.PROTECT, related_name="payment_batches"
+    )
+    method = models.CharField(_("发放方式"), max_length=8, choices=PaymentMethod.choices)
+    title = models.CharField(_("名称"), max_length=100)
+    signed_sheet = models.FileField(
+        _("签收单"), storage=private_storage, upload_to="signed/", blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("发放批次")
+        verbose_name_plural = _("发放批次")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AidPayment(models.Model):
+    """An application paid out: the ledger entry, the method, and where the
+    money went. A reversal leaves the row and marks it; only one live (not
+    reversed) payment may exist per application."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("申请"), on_delete=models.PROTECT, related_name="payments"
+    )
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("资金"), on_delete=models.PROTECT, related_name="aid_payments"
+    )
+    entry = models.OneToOneField(
+        LedgerEntry,
+        verbose_name=_("支出分录"),
+        on_delete=models.PROTECT,
+        related_name="aid_payment",
+    )
+    batch = models.ForeignKey(
+        PaymentBatch,
+        verbose_name=_("发放批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    method = models.CharField(_("发放方式"), max_length=8, choices=PaymentMethod.choices)
+    amount = money(_("金额（元）"))
+    paid_on = models.DateField(_("发放日期"))
+    # Where a bank transfer went, as it stood at payment time.
+    account_name = models.CharField(_("户名"), max_length=50, blank=True)
+    bank_name = models.CharField(_("开户银行"), max_length=50, blank=True)
+    bank_account = models.CharField(_("银行账号"), max_length=32, blank=True)
+    signed_sheet = models.FileField(
+        _("签收单"), storage=private_storage, upload_to="signed/", blank=True
+    )
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发放人"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    reversal = models.OneToOneField(
+        LedgerEntry,
+        verbose_name=_("冲正分录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_aid_payment",
+    )
+    reversal_reason = models.CharField(_("冲正理由"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("帮扶发放")
+        verbose_name_plural = _("帮扶发放")
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(reversal__isnull=True),
+                name="one_live_payment_per_application",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=Decimal("0")), name="aid_payment_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} · {self.amount}"

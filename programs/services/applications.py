@@ -1,0 +1,298 @@
+"""Applications for aid and their approval.
+
+A caseworker drafts; the chair of the household's union approves or rejects;
+above the union level's limit the chair of the parent union must approve as
+well; finance pays (payments.py). The one who drafts may not approve, and
+the one who approves may not pay: the services refuse it, whatever the UI
+shows.
+"""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_record
+from accounts.models import User
+from accounts.scoping import covers
+from cases import clock
+from cases.models import Household, Member
+from cases.services.intake import household_lock
+
+from ..models import Application, ApplicationStatus, Decision, DecisionLevel, Program
+from . import rules
+
+S = ApplicationStatus
+EDITOR = "household.edit"
+CHAIR = "case.decide"
+CENT = Decimal("0.01")
+
+
+def to_amount(value: Any, field: str = "amount") -> Decimal:
+    """A money amount from user input, or a ValidationError on `field`."""
+    try:
+        amount = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValidationError({field: _("金额格式不正确。")}) from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError({field: _("金额不能为负数。")})
+    if amount != amount.quantize(CENT):
+        raise ValidationError({field: _("金额最多保留两位小数（到分）。")})
+    if amount >= Decimal("1e12"):
+        raise ValidationError({field: _("金额过大。")})
+    return amount
+
+
+def threshold_for(program: Program, household: Household) -> Decimal | None:
+    """本级审批限额: the most the household's own union may approve alone."""
+    for row in program.thresholds.all():
+        if row.unit_kind == household.unit.kind:
+            return row.amount
+    return None
+
+
+def needs_parent(program: Program, household: Household, amount: Decimal) -> bool:
+    limit = threshold_for(program, household)
+    return limit is not None and amount > limit
+
+
+def check_drafter(actor: User, household: Household) -> None:
+    if not covers(actor, EDITOR, household.unit):
+        raise PermissionDenied(_("您无权为该工会的家庭申请帮扶。"))
+
+
+def _validated(
+    *,
+    program: Program,
+    household: Household,
+    year: int,
+    amount: Any,
+    amount_reason: str,
+    out_of_pocket: Any,
+    student: Member | None,
+    months: int | None,
+    exclude: int | None = None,
+) -> dict[str, Any]:
+    """Every rule an application passes, in the order a person would fix them."""
+    rules.check_eligible(program, household)
+    standard = rules.standard_amount(program, household)
+    if amount is None or amount == "":
+        if standard is None:
+            raise ValidationError({"amount": _("该项目未设本类别的补助标准，请填写申请金额。")})
+        value = standard
+    else:
+        value = to_amount(amount)
+    reason = (amount_reason or "").strip()
+    if standard is not None and value != standard and not reason:
+        raise ValidationError(
+            {"amount_reason": _("申请金额与补助标准 %(s)s 元不同，请说明理由。") % {"s": standard}}
+        )
+    cost = None if out_of_pocket in (None, "") else to_amount(out_of_pocket, "out_of_pocket")
+    if months is not None and not 1 <= months <= rules.MAX_SCHOOL_MONTHS:
+        raise ValidationError({"months": _("资助月数应在 1 至 10 之间。")})
+    rules.check_caps(
+        program=program,
+        household=household,
+        year=year,
+        amount=value,
+        out_of_pocket=cost,
+        student=student,
+        months=months,
+        exclude=exclude,
+    )
+    if needs_parent(program, household, value) and household.unit.parent_id is None:
+        raise ValidationError({"amount": _("超过本级审批限额，但没有上级工会可以审批。")})
+    return {
+        "standard_amount": standard,
+        "amount": value,
+        "amount_reason": reason if standard is None or value != standard else "",
+        "out_of_pocket": cost,
+        "student": student,
+        "months": months,
+        "needs_parent": needs_parent(program, household, value),
+    }
+
+
+@transaction.atomic
+def application_draft(
+    *,
+    actor: User,
+    household: Household,
+    program: Program,
+    amount: Any = None,
+    amount_reason: str = "",
+    reason: str = "",
+    out_of_pocket: Any = None,
+    student: Member | None = None,
+    months: int | None = None,
+    batch: Any = None,
+    on: datetime.date | None = None,
+) -> Application:
+    """Draft an application and send it for approval (a batch line stays a
+    draft until its batch is submitted). The household row is locked, so two
+    drafts at once cannot both fit under a cap that holds only one."""
+    household = household_lock(household)
+    check_drafter(actor, household)
+    today = on or clock.today()
+    rules.check_window(program, today)
+    fields = _validated(
+        program=program,
+        household=household,
+        year=today.year,
+        amount=amount,
+        amount_reason=amount_reason,
+        out_of_pocket=out_of_pocket,
+        student=student,
+        months=months,
+    )
+    application = Application.objects.create(
+        program=program,
+        household=household,
+        batch=batch,
+        year=today.year,
+        status=S.DRAFT if batch is not None else S.PENDING,
+        reason=reason.strip(),
+        drafted_by=actor,
+        **fields,
+    )
+    audit_record(
+        actor=actor,
+        action="application.draft",
+        obj=household,
+        unit=household.unit,
+        changes={"program": [None, program.name], "amount": [None, str(fields["amount"])]},
+    )
+    return application
+
+
+def application_lock(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("household__unit__parent", "program", "batch")
+        .get(pk=application.pk)
+    )
+
+
+@transaction.atomic
+def application_amend(
+    *, actor: User, application: Application, amount: Any, amount_reason: str
+) -> Application:
+    """Change the amount of a line not yet submitted (a batch under review)."""
+    application = application_lock(application)
+    household = household_lock(application.household)
+    check_drafter(actor, household)
+    if application.status != S.DRAFT:
+        raise ValidationError(_("只有尚未提交的申请可以修改金额。"))
+    fields = _validated(
+        program=application.program,
+        household=household,
+        year=application.year,
+        amount=amount,
+        amount_reason=amount_reason,
+        out_of_pocket=application.out_of_pocket,
+        student=application.student,
+        months=application.months,
+        exclude=application.pk,
+    )
+    before = application.amount
+    for name in ("amount", "amount_reason", "needs_parent"):
+        setattr(application, name, fields[name])
+    application.save(update_fields=["amount", "amount_reason", "needs_parent"])
+    audit_record(
+        actor=actor,
+        action="application.amend",
+        obj=household,
+        unit=household.unit,
+        changes={"amount": [str(before), str(application.amount)]},
+    )
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, actor: User, application: Application, reason: str) -> Application:
+    application = application_lock(application)
+    check_drafter(actor, application.household)
+    if application.status not in (S.DRAFT, S.PENDING, S.PENDING_PARENT):
+        raise ValidationError(_("该申请已审批，不能撤回。"))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写撤回理由。")})
+    before = application.status
+    application.status = S.WITHDRAWN
+    application.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="application.withdraw",
+        obj=application.household,
+        unit=application.household.unit,
+        changes={"status": [before, S.WITHDRAWN], "reason": [None, reason.strip()]},
+    )
+    return application
+
+
+def decision_level(application: Application) -> str:
+    if application.status == S.PENDING:
+        return DecisionLevel.UNIT
+    if application.status == S.PENDING_PARENT:
+        return DecisionLevel.PARENT
+    raise ValidationError(
+        _("该申请当前为“%(s)s”，不能审批。") % {"s": application.get_status_display()}
+    )
+
+
+def check_approver(actor: User, application: Application, level: str) -> None:
+    """The chair who may decide this level; never the drafter, and never the
+    same chair twice."""
+    unit = application.household.unit
+    if level == DecisionLevel.PARENT:
+        if unit.parent is None or not covers(actor, CHAIR, unit.parent):
+            raise PermissionDenied(_("超过本级审批限额，须由上级工会主席审批。"))
+    elif not covers(actor, CHAIR, unit):
+        raise PermissionDenied(_("只有本工会或上级工会的主席可以审批。"))
+    if application.drafted_by_id == actor.pk:
+        raise PermissionDenied(_("申请人（经办人）不能审批自己起草的申请。"))
+    if any(d.actor_id == actor.pk for d in application.decisions.all()):
+        raise PermissionDenied(_("同一人不能在两级重复审批。"))
+
+
+def decide(*, actor: User, application: Application, approve: bool, note: str = "") -> Decision:
+    """One decision on a locked application (callers hold the transaction)."""
+    level = decision_level(application)
+    check_approver(actor, application, level)
+    note = (note or "").strip()
+    if not approve and not note:
+        raise ValidationError({"note": _("不同意时须填写理由。")})
+    try:
+        with transaction.atomic():
+            decision = Decision.objects.create(
+                application=application, level=level, approved=approve, note=note, actor=actor
+            )
+    except IntegrityError:
+        raise ValidationError(_("该申请已由他人审批。")) from None
+    before = application.status
+    if not approve:
+        application.status = S.REJECTED
+    elif level == DecisionLevel.UNIT and application.needs_parent:
+        application.status = S.PENDING_PARENT
+    else:
+        application.status = S.APPROVED
+    application.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="application.approve" if approve else "application.reject",
+        obj=application.household,
+        unit=application.household.unit,
+        changes={"status": [before, application.status], "level": [None, level]},
+    )
+    return decision
+
+
+@transaction.atomic
+def application_decide(
+    *, actor: User, application: Application, approve: bool, note: str = ""
+) -> Application:
+    application = application_lock(application)
+    decide(actor=actor, application=application, approve=approve, note=note)
+    return application

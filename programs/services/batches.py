@@ -1,0 +1,202 @@
+"""Campaign batches (送温暖, 金秋助学): many households drafted at once from a
+filter, reviewed as a list, submitted, then decided as a whole or line by
+line. Each line is an ordinary application and passes the same rules."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_record
+from accounts.models import Unit, User
+from accounts.scoping import covers
+from cases import clock
+from cases.models import Cause, Household, HouseholdStatus, Member, Tier
+
+from ..models import ApplicationStatus, Batch, BatchStatus, Program
+from . import applications, rules
+
+S = ApplicationStatus
+BATCH_LIMIT = 2000
+
+
+def batch_candidates(
+    *,
+    unit: Unit,
+    tiers: list[Tier] | None = None,
+    causes: list[Cause] | None = None,
+    in_school: bool = False,
+) -> QuerySet[Household]:
+    """Filed households of the union's subtree matching the campaign filter."""
+    qs = Household.objects.filter(
+        status=HouseholdStatus.FILED, unit__path__startswith=unit.path
+    ).select_related("unit", "tier")
+    if tiers:
+        qs = qs.filter(tier__in=tiers)
+    if causes:
+        qs = qs.filter(main_cause__in=causes)
+    if in_school:
+        school = Member.objects.filter(household=OuterRef("pk")).exclude(school_stage="")
+        qs = qs.filter(Exists(school))
+    return qs.order_by("unit__path", "name", "pk")
+
+
+@transaction.atomic
+def batch_create(
+    *,
+    actor: User,
+    unit: Unit,
+    program: Program,
+    title: str,
+    tiers: list[Tier] | None = None,
+    causes: list[Cause] | None = None,
+    in_school: bool = False,
+) -> tuple[Batch, list[tuple[Household, str]]]:
+    """Draft a line at the standard amount for every matching household.
+    Households a rule refuses are left out and returned with the reason."""
+    if not covers(actor, applications.EDITOR, unit):
+        raise PermissionDenied(_("您无权为该工会发起批次。"))
+    if not title.strip():
+        raise ValidationError({"title": _("请填写批次名称。")})
+    today = clock.today()
+    rules.check_window(program, today)
+    if not program.unit.covers(unit) and not unit.covers(program.unit):
+        raise ValidationError({"program": _("该项目不面向该工会。")})
+    households = list(
+        batch_candidates(unit=unit, tiers=tiers, causes=causes, in_school=in_school)[
+            : BATCH_LIMIT + 1
+        ]
+    )
+    if not households:
+        raise ValidationError(_("没有符合条件的已建档家庭。"))
+    if len(households) > BATCH_LIMIT:
+        raise ValidationError(
+            _("符合条件的家庭超过 %(n)s 户，请缩小范围（按下级工会分批）。") % {"n": BATCH_LIMIT}
+        )
+    batch = Batch.objects.create(
+        unit=unit,
+        program=program,
+        title=title.strip(),
+        year=today.year,
+        criteria={
+            "tiers": [t.pk for t in tiers or []],
+            "causes": [c.pk for c in causes or []],
+            "in_school": in_school,
+        },
+        created_by=actor,
+    )
+    skipped: list[tuple[Household, str]] = []
+    for household in households:
+        student = None
+        months = None
+        if program.cap_rule == "ten_months":
+            student = household.members.exclude(school_stage="").order_by("id").first()
+            months = rules.MAX_SCHOOL_MONTHS
+        try:
+            with transaction.atomic():
+                applications.application_draft(
+                    actor=actor,
+                    household=household,
+                    program=program,
+                    batch=batch,
+                    student=student,
+                    months=months,
+                    on=today,
+                )
+        except ValidationError as exc:
+            skipped.append((household, " ".join(exc.messages)))
+    if not batch.lines.exists():
+        raise ValidationError(
+            _("没有家庭通过项目规则检查：%(r)s") % {"r": skipped[0][1] if skipped else ""}
+        )
+    audit_record(
+        actor=actor,
+        action="batch.create",
+        obj=batch,
+        unit=unit,
+        changes={"lines": [None, batch.lines.count()], "skipped": [None, len(skipped)]},
+    )
+    return batch, skipped
+
+
+def _lock(batch: Batch) -> Batch:
+    return Batch.objects.select_for_update(of=("self",)).select_related("unit").get(pk=batch.pk)
+
+
+@transaction.atomic
+def batch_submit(*, actor: User, batch: Batch) -> Batch:
+    batch = _lock(batch)
+    if not covers(actor, applications.EDITOR, batch.unit):
+        raise PermissionDenied(_("您无权提交该批次。"))
+    if batch.status != BatchStatus.DRAFT:
+        raise ValidationError(_("该批次已提交。"))
+    count = batch.lines.filter(status=S.DRAFT).update(status=S.PENDING)
+    if not count:
+        raise ValidationError(_("批次中没有待提交的申请。"))
+    batch.status = BatchStatus.SUBMITTED
+    batch.submitted_at = timezone.now()
+    batch.save(update_fields=["status", "submitted_at"])
+    audit_record(
+        actor=actor,
+        action="batch.submit",
+        obj=batch,
+        unit=batch.unit,
+        changes={"lines": [None, count]},
+    )
+    return batch
+
+
+@transaction.atomic
+def batch_decide(
+    *,
+    actor: User,
+    batch: Batch,
+    approve: bool,
+    note: str = "",
+    lines: list[int] | None = None,
+) -> dict[str, Any]:
+    """Decide every line this chair may decide now (or only `lines`). Lines
+    above the limit move on to the parent union's chair."""
+    batch = _lock(batch)
+    if batch.status == BatchStatus.DRAFT:
+        raise ValidationError(_("批次尚未提交审批。"))
+    qs = batch.lines.filter(status__in=[S.PENDING, S.PENDING_PARENT])
+    if lines is not None:
+        qs = qs.filter(pk__in=lines)
+    pending = list(
+        qs.select_for_update(of=("self",))
+        .select_related("household__unit__parent", "program")
+        .prefetch_related("decisions")
+        .order_by("pk")
+    )
+    decided = 0
+    refused: list[str] = []
+    for line in pending:
+        try:
+            with transaction.atomic():
+                applications.decide(actor=actor, application=line, approve=approve, note=note)
+            decided += 1
+        except PermissionDenied as exc:
+            refused.append(f"{line.household.name}：{exc}")
+        except ValidationError as exc:
+            if "note" in getattr(exc, "error_dict", {}):
+                raise
+            refused.append(f"{line.household.name}：{' '.join(exc.messages)}")
+    if not decided:
+        if refused:
+            raise PermissionDenied(refused[0])
+        raise ValidationError(_("没有可审批的申请。"))
+    if not batch.lines.filter(status__in=[S.DRAFT, S.PENDING, S.PENDING_PARENT]).exists():
+        batch.status = BatchStatus.DECIDED
+        batch.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="batch.approve" if approve else "batch.reject",
+        obj=batch,
+        unit=batch.unit,
+        changes={"decided": [None, decided]},
+    )
+    return {"decided": decided, "refused": refused}

@@ -1,0 +1,250 @@
+"""Paying approved applications, and correcting a payment by reversal.
+
+The application row is locked first, so twenty clicks on one application
+queue and the later ones find the first payment and return it; a partial
+unique constraint (one live payment per application) backs this up in the
+database. The fund row is locked by the ledger before its balance is read.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_record
+from accounts.models import User
+from accounts.scoping import covers
+from cases.uploads import checked_upload
+from funds import services as ledger
+from funds.models import Fund
+
+from ..models import (
+    AidPayment,
+    Application,
+    ApplicationStatus,
+    Category,
+    PaymentBatch,
+    PaymentMethod,
+)
+from .applications import application_lock
+
+S = ApplicationStatus
+FINANCE = "fund.manage"
+
+
+def check_payer(actor: User, application: Application) -> None:
+    """Finance of the fund's union, never the drafter or an approver."""
+    if application.drafted_by_id == actor.pk:
+        raise PermissionDenied(_("起草申请的人员不能发放该笔帮扶。"))
+    if any(d.actor_id == actor.pk for d in application.decisions.all()):
+        raise PermissionDenied(_("审批该申请的人员不能发放该笔帮扶。"))
+
+
+def purposes_of(application: Application) -> tuple[str, ...]:
+    """What the payment is for, as a restricted fund's purpose may name it."""
+    with translation.override("zh-hans"):
+        category = str(Category(application.program.category).label)
+    return (application.program.name, category)
+
+
+def _check_fund(application: Application, fund: Fund) -> None:
+    if not application.program.funds.filter(pk=fund.pk).exists():
+        raise ValidationError({"fund": _("该资金不在本项目可列支的资金范围内。")})
+    ledger.check_use(
+        fund,
+        household=application.household,
+        purposes=purposes_of(application),
+        via_program=True,
+    )
+
+
+def _sheet(upload: UploadedFile | None) -> UploadedFile | None:
+    if upload is None:
+        return None
+    try:
+        checked_upload(upload)
+    except ValidationError as exc:
+        raise ValidationError({"signed_sheet": exc.messages}) from None
+    return upload
+
+
+def pay(
+    *,
+    actor: User,
+    application: Application,
+    fund: Fund,
+    method: str,
+    signed_sheet: UploadedFile | None = None,
+    batch: PaymentBatch | None = None,
+    paid_on: datetime.date | None = None,
+) -> AidPayment:
+    """Pay one application inside the caller's transaction."""
+    application = application_lock(application)
+    live = application.payments.filter(reversal__isnull=True).first()
+    if live is not None:
+        # A repeated submit of the same form: the first result stands.
+        return live
+    if application.status != S.APPROVED:
+        raise ValidationError(
+            _("该申请当前为“%(s)s”，只有已批准的申请可以发放。")
+            % {"s": application.get_status_display()}
+        )
+    if not covers(actor, FINANCE, fund.unit):
+        raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
+    check_payer(actor, application)
+    if method not in PaymentMethod.values:
+        raise ValidationError({"method": _("请选择发放方式。")})
+    if application.amount <= 0:
+        raise ValidationError({"amount": _("该申请金额为 0，无需发放资金。")})
+    _check_fund(application, fund)
+    household = application.household
+    if method == PaymentMethod.BANK and not household.bank_account:
+        raise ValidationError(
+            {"method": _("%(n)s 家未登记银行账号，不能银行转账。") % {"n": household.name}}
+        )
+    if method != PaymentMethod.BANK and signed_sheet is None and not (batch and batch.signed_sheet):
+        raise ValidationError({"signed_sheet": _("现金或实物发放须上传签收单。")})
+    attempt = application.payments.count() + 1
+    entry = ledger.payment_post(
+        actor=actor,
+        fund=fund,
+        amount=application.amount,
+        memo=f"{application.program.name} {household.name}",
+        household=household,
+        purposes=purposes_of(application),
+        via_program=True,
+        occurred_on=paid_on,
+        reference=f"aid:{application.pk}:{attempt}",
+    )
+    payment = AidPayment(
+        application=application,
+        fund=fund,
+        entry=entry,
+        batch=batch,
+        method=method,
+        amount=application.amount,
+        paid_on=entry.occurred_on,
+        paid_by=actor,
+    )
+    if method == PaymentMethod.BANK:
+        payment.account_name = household.name
+        payment.bank_name = household.bank_name
+        payment.bank_account = household.bank_account
+    if signed_sheet is not None:
+        payment.signed_sheet.save(signed_sheet.name or "sheet", signed_sheet, save=False)
+    payment.save()
+    application.status = S.PAID
+    application.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="application.pay",
+        obj=household,
+        unit=household.unit,
+        changes={"amount": [None, str(application.amount)], "fund": [None, str(fund)]},
+    )
+    return payment
+
+
+@transaction.atomic
+def aid_pay(
+    *,
+    actor: User,
+    application: Application,
+    fund: Fund,
+    method: str,
+    signed_sheet: UploadedFile | None = None,
+) -> AidPayment:
+    return pay(
+        actor=actor,
+        application=application,
+        fund=fund,
+        method=method,
+        signed_sheet=_sheet(signed_sheet),
+    )
+
+
+@transaction.atomic
+def payment_batch_create(
+    *,
+    actor: User,
+    fund: Fund,
+    method: str,
+    applications: Iterable[Application],
+    title: str,
+    signed_sheet: UploadedFile | None = None,
+) -> PaymentBatch:
+    """Pay many approved applications from one fund, all or none: if one
+    cannot be paid (balance, account, rules) nothing is paid and the message
+    names the household."""
+    if not covers(actor, FINANCE, fund.unit):
+        raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
+    if method not in PaymentMethod.values:
+        raise ValidationError({"method": _("请选择发放方式。")})
+    chosen = sorted(applications, key=lambda a: a.pk)
+    if not chosen:
+        raise ValidationError(_("请至少选择一笔已批准的申请。"))
+    sheet = _sheet(signed_sheet)
+    if method != PaymentMethod.BANK and sheet is None:
+        raise ValidationError({"signed_sheet": _("现金或实物发放须上传签收单。")})
+    batch = PaymentBatch(
+        fund=fund,
+        method=method,
+        title=title.strip() or _("%(f)s 发放批次") % {"f": fund.name},
+        created_by=actor,
+    )
+    if sheet is not None:
+        batch.signed_sheet.save(sheet.name or "sheet", sheet, save=False)
+    batch.save()
+    for application in chosen:
+        try:
+            payment = pay(
+                actor=actor, application=application, fund=fund, method=method, batch=batch
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                _("%(n)s：%(m)s") % {"n": application.household.name, "m": " ".join(exc.messages)}
+            ) from None
+        if payment.batch_id != batch.pk:
+            raise ValidationError(_("%(n)s 的申请已经发放过。") % {"n": application.household.name})
+    audit_record(
+        actor=actor,
+        action="payment_batch.create",
+        obj=fund,
+        unit=fund.unit,
+        changes={"payments": [None, len(chosen)], "batch": [None, batch.pk]},
+    )
+    return batch
+
+
+@transaction.atomic
+def aid_payment_reverse(*, actor: User, payment: AidPayment, reason: str) -> AidPayment:
+    """Undo a mistaken payment: a reversing ledger entry restores the fund,
+    the payment is marked, and the application may be paid again."""
+    payment = (
+        AidPayment.objects.select_for_update(of=("self",))
+        .select_related("application__household__unit", "fund__unit")
+        .get(pk=payment.pk)
+    )
+    if payment.reversal_id is not None:
+        raise ValidationError(_("该笔发放已冲正。"))
+    if hasattr(payment, "loan"):
+        raise ValidationError(_("已放款的借款不能冲正，请按还款处理。"))
+    reversal = ledger.entry_reverse(actor=actor, entry=payment.entry, reason=reason)
+    payment.reversal = reversal
+    payment.reversal_reason = reason.strip()
+    payment.save(update_fields=["reversal", "reversal_reason"])
+    application = application_lock(payment.application)
+    application.status = S.APPROVED
+    application.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="application.payment_reverse",
+        obj=application.household,
+        unit=application.household.unit,
+        changes={"amount": [str(payment.amount), None], "reason": [None, reason.strip()]},
+    )
+    return payment
