@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cases.urls")),
+    path("funds/", include("funds.urls")),
+    path("aid/", include("programs.urls")),
     path("admin/", admin.site.urls),
 ]

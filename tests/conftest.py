@@ -75,6 +75,12 @@ def frank(units):
 
 
 @pytest.fixture
+def fay(units):
+    """Finance officer of county B: the outsider for county A's payments."""
+    return make_user("fay", units["b"], "finance", full_name="费雪")
+
+
+@pytest.fixture
 def ben(units):
     """Chair of county B: the outsider for a chair's decisions in county A."""
     return make_user("ben", units["b"], "chair", full_name="贲明")

@@ -21,7 +21,9 @@ from accounts.models import AuditEvent
 from cases.models import Attachment, Household
 from tests.builders import household_data, make_household, make_user
 from tests.cases import routes_followup, routes_intake, routes_lifecycle
+from tests.funds import routes_funds
 from tests.permission_routes import Page, Route
+from tests.programs import routes_applications, routes_loans, routes_money, routes_payments
 
 SKIPPED_PREFIXES = ("admin/", "i18n/")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -164,6 +166,11 @@ ROUTES: dict[str, Route] = {
     **routes_intake.ROUTES,
     **routes_followup.ROUTES,
     **routes_lifecycle.ROUTES,
+    **routes_funds.ROUTES,
+    **routes_applications.ROUTES,
+    **routes_payments.ROUTES,
+    **routes_loans.ROUTES,
+    **routes_money.ROUTES,
 }
 
 
@@ -176,8 +183,8 @@ def test_every_id_url_is_covered_by_this_test():
 
 
 @pytest.fixture
-def people(alice, bob, carol, dave, erin, frank, ben):
-    return {p.username: p for p in (alice, bob, carol, dave, erin, frank, ben)}
+def people(alice, bob, carol, dave, erin, frank, ben, fay):
+    return {p.username: p for p in (alice, bob, carol, dave, erin, frank, ben, fay)}
 
 
 def target_of(route: Route, household: Household, attachment: Attachment) -> Any:
@@ -277,6 +284,11 @@ PAGES: dict[str, Page] = {
     **routes_intake.PAGES,
     **routes_followup.PAGES,
     **routes_lifecycle.PAGES,
+    **routes_funds.PAGES,
+    **routes_applications.PAGES,
+    **routes_payments.PAGES,
+    **routes_loans.PAGES,
+    **routes_money.PAGES,
 }
 
 

@@ -27,6 +27,7 @@ from ..models import (
     Application,
     ApplicationStatus,
     Category,
+    Kind,
     PaymentBatch,
     PaymentMethod,
 )
@@ -81,8 +82,10 @@ def pay(
     signed_sheet: UploadedFile | None = None,
     batch: PaymentBatch | None = None,
     paid_on: datetime.date | None = None,
+    loan: bool = False,
 ) -> AidPayment:
-    """Pay one application inside the caller's transaction."""
+    """Pay one application inside the caller's transaction. A loan is paid
+    out only by the loan service (`loan=True`), which also sets its schedule."""
     application = application_lock(application)
     live = application.payments.filter(reversal__isnull=True).first()
     if live is not None:
@@ -96,6 +99,10 @@ def pay(
     if not covers(actor, FINANCE, fund.unit):
         raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
     check_payer(actor, application)
+    if (application.program.kind == Kind.LOAN) != loan:
+        raise ValidationError(
+            _("借款项目须通过放款办理。") if not loan else _("该申请不是借款项目。")
+        )
     if method not in PaymentMethod.values:
         raise ValidationError({"method": _("请选择发放方式。")})
     if application.amount <= 0:

@@ -1,0 +1,1 @@
+"""Forms of the programs app, one module per use case."""

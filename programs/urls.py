@@ -1,0 +1,12 @@
+from .views import applications, batches, loans, money, mutual, payments
+
+app_name = "programs"
+
+urlpatterns = [
+    *applications.urlpatterns,
+    *batches.urlpatterns,
+    *payments.urlpatterns,
+    *loans.urlpatterns,
+    *mutual.urlpatterns,
+    *money.urlpatterns,
+]

@@ -1,0 +1,5 @@
+"""applications screens."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

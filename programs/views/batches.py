@@ -1,0 +1,5 @@
+"""batches screens."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""loans screens."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

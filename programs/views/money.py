@@ -1,0 +1,5 @@
+"""money screens."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""mutual screens."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

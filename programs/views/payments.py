@@ -1,0 +1,5 @@
+"""payments screens."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,7 @@
+"""Permission-walk entries for the loans URLs (see tests/test_permissions.py)."""
+
+from tests.permission_routes import Page, Route
+
+ROUTES: dict[str, Route] = {}
+
+PAGES: dict[str, Page] = {}
