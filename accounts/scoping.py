@@ -26,6 +26,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({Role.ADMIN, Role.AUDITOR}),
     # Receiving, paying, transferring and reversing money.
     "fund.manage": frozenset({Role.FINANCE}),
+    # Reading funds, balances and ledgers: those who answer for the money.
+    "fund.view": frozenset({Role.FINANCE, Role.CHAIR, Role.AUDITOR}),
     "config.manage": frozenset({Role.ADMIN}),
 }
 
