@@ -56,9 +56,13 @@ run: install system-packages
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_money
 	@echo ""
 	@echo "  Open http://$(HOST):$(PORT)/ in a browser (Ctrl-C stops the server)."
+	@echo "  A background worker runs big exports and imports beside it."
 	@echo ""
+	@$(BIN)/python manage.py db_worker -v0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install

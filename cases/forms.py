@@ -66,16 +66,10 @@ class HouseholdForm(forms.ModelForm):
         return idnumber.parse(self.cleaned_data["id_number"]).number
 
     def clean_phone(self) -> str:
-        phone = _digits(self.cleaned_data.get("phone") or "").replace("-", "")
-        if phone and not re.fullmatch(r"[0-9]{7,12}", phone):
-            raise ValidationError(_("联系电话应为 7 到 12 位数字。"))
-        return phone
+        return phone_value(self.cleaned_data.get("phone") or "")
 
     def clean_bank_account(self) -> str:
-        account = _digits(self.cleaned_data.get("bank_account") or "")
-        if account and not re.fullmatch(r"[0-9]{12,30}", account):
-            raise ValidationError(_("银行账号应为 12 到 30 位数字。"))
-        return account
+        return bank_account_value(self.cleaned_data.get("bank_account") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -99,6 +93,22 @@ def _digits(value: str) -> str:
     # Full-width digits from a Chinese input method become ASCII, so searches
     # and bank files see one spelling of a number.
     return unicodedata.normalize("NFKC", value).strip().replace(" ", "")
+
+
+def phone_value(value: str) -> str:
+    """A phone number as stored, or a ValidationError (form and import alike)."""
+    phone = _digits(value).replace("-", "")
+    if phone and not re.fullmatch(r"[0-9]{7,12}", phone):
+        raise ValidationError(_("联系电话应为 7 到 12 位数字。"))
+    return phone
+
+
+def bank_account_value(value: str) -> str:
+    """A bank account number as stored, or a ValidationError."""
+    account = _digits(value)
+    if account and not re.fullmatch(r"[0-9]{12,30}", account):
+        raise ValidationError(_("银行账号应为 12 到 30 位数字。"))
+    return account
 
 
 def _non_negative(value: Any) -> None:

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("funds/", include("funds.urls")),
     path("aid/", include("programs.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -20,10 +20,16 @@ from accounts.scoping import covers
 from cases import clock
 from cases.models import Household
 
-from .models import EntryKind, Fund, LedgerEntry, Restriction
+from .models import EntryKind, Fund, FundSource, LedgerEntry, Restriction
 
 CENT = Decimal("0.01")
 FINANCE = "fund.manage"
+# A reversal's memo is "冲正：<reason>" in a 200-character column.
+REASON_LIMIT = 150
+# Records elsewhere that own a ledger entry and must be reversed through
+# their own service (the reverse accessors of their one-to-one to the entry),
+# so that the application, loan or membership stays in step with the money.
+OWNERS = ("aid_payment", "repayment", "premium")
 
 
 def balance_of(fund: Fund) -> Decimal:
@@ -38,7 +44,7 @@ def _check(actor: User, unit: Unit) -> None:
 
 def _amount(value: Any) -> Decimal:
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(str(value).strip())
     except ArithmeticError:
         raise ValidationError({"amount": _("金额格式不正确。")}) from None
     if not amount.is_finite() or amount <= 0:
@@ -48,6 +54,14 @@ def _amount(value: Any) -> Decimal:
     if amount >= Decimal("1e12"):
         raise ValidationError({"amount": _("金额过大。")})
     return amount
+
+
+def _text(value: Any, field: str, limit: int) -> str:
+    """A stripped text value that fits its column, or a message on the field."""
+    text = str(value or "").strip()
+    if len(text) > limit:
+        raise ValidationError({field: _("最多 %(n)s 个字。") % {"n": limit}})
+    return text
 
 
 def _locked(fund: Fund) -> Fund:
@@ -86,25 +100,43 @@ def fund_create(
     restricted_household: Household | None = None,
 ) -> Fund:
     _check(actor, unit)
+    name = _text(name, "name", 100)
+    if not name:
+        raise ValidationError({"name": _("请填写资金名称。")})
+    if source not in FundSource.values:
+        raise ValidationError({"source": _("请选择资金来源。")})
+    if restriction not in Restriction.values:
+        raise ValidationError({"restriction": _("请选择使用限定。")})
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ValidationError({"year": _("年度应在 2000 至 2100 之间。")})
+    restricted_purpose = _text(restricted_purpose, "restricted_purpose", 200)
     if restriction == Restriction.HOUSEHOLD:
         if restricted_household is None:
             raise ValidationError({"restricted_household": _("请选择限定的受助家庭。")})
         if not unit.covers(restricted_household.unit):
             raise ValidationError({"restricted_household": _("该家庭不属于本工会。")})
-    if restriction == Restriction.PURPOSE and not restricted_purpose.strip():
+    if restriction == Restriction.PURPOSE and not restricted_purpose:
         raise ValidationError({"restricted_purpose": _("请填写限定用途。")})
-    if Fund.objects.filter(unit=unit, year=year, name=name.strip()).exists():
-        raise ValidationError({"name": _("本工会该年度已有同名资金。")})
-    fund = Fund.objects.create(
-        unit=unit,
-        name=name.strip(),
-        source=source,
-        year=year,
-        restriction=restriction,
-        restricted_purpose=restricted_purpose.strip(),
-        restricted_household=restricted_household if restriction == Restriction.HOUSEHOLD else None,
-        created_by=actor,
-    )
+    duplicate = ValidationError({"name": _("本工会该年度已有同名资金。")})
+    if Fund.objects.filter(unit=unit, year=year, name=name).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            fund = Fund.objects.create(
+                unit=unit,
+                name=name,
+                source=source,
+                year=year,
+                restriction=restriction,
+                restricted_purpose=restricted_purpose if restriction == Restriction.PURPOSE else "",
+                restricted_household=restricted_household
+                if restriction == Restriction.HOUSEHOLD
+                else None,
+                created_by=actor,
+            )
+    except IntegrityError:
+        # Two clerks creating the same fund at once: the second is told so.
+        raise duplicate from None
     audit_record(
         actor=actor, action="fund.create", obj=fund, unit=unit, changes={"name": [None, fund.name]}
     )
@@ -123,27 +155,39 @@ def receipt_post(
     campaign: str = "",
     receipt_number: str = "",
     reference: str | None = None,
+    household: Household | None = None,
 ) -> LedgerEntry:
-    """Money received into a fund (a donation when a donor is named)."""
+    """Money received into a fund (a donation when a donor or a campaign is
+    named). `household` names the family the money came from (a loan
+    repayment, a mutual-aid premium), so the fund's ledger shows it. A
+    repeated `reference` returns the entry written first."""
+    fund = _locked(fund)
+    _check(actor, fund.unit)
     first = _existing(reference)
     if first is not None:
         return first
-    fund = _locked(fund)
-    _check(actor, fund.unit)
     value = _amount(amount)
-    if not memo.strip():
+    memo = _text(memo, "memo", 200)
+    if not memo:
         raise ValidationError({"memo": _("请填写摘要。")})
+    donor = _text(donor, "donor", 100)
+    campaign = _text(campaign, "campaign", 100)
+    receipt_number = _text(receipt_number, "receipt_number", 50)
+    today = clock.today()
+    if occurred_on is not None and occurred_on > today:
+        raise ValidationError({"occurred_on": _("发生日期不能晚于今天。")})
     entry = _write(
         LedgerEntry(
             fund=fund,
-            kind=EntryKind.DONATION if donor.strip() else EntryKind.RECEIPT,
+            kind=EntryKind.DONATION if donor or campaign else EntryKind.RECEIPT,
             direction=1,
             amount=value,
-            occurred_on=occurred_on or clock.today(),
-            memo=memo.strip(),
-            donor=donor.strip(),
-            campaign=campaign.strip(),
-            receipt_number=receipt_number.strip(),
+            occurred_on=occurred_on or today,
+            memo=memo,
+            donor=donor,
+            campaign=campaign,
+            receipt_number=receipt_number,
+            household=household,
             reference=reference,
             actor=actor,
         )
@@ -207,6 +251,7 @@ def payment_post(
     fund = _locked(fund)
     _check(actor, fund.unit)
     value = _amount(amount)
+    memo = _text(memo, "memo", 200)
     check_use(fund, household=household, purposes=purposes, via_program=via_program)
     available = balance_of(fund)
     if value > available:
@@ -219,7 +264,7 @@ def payment_post(
             direction=-1,
             amount=value,
             occurred_on=occurred_on or clock.today(),
-            memo=memo.strip() or _("支出"),
+            memo=memo or _("支出"),
             household=household,
             reference=reference,
             actor=actor,
@@ -248,19 +293,22 @@ def transfer_post(
     _check(actor, source.unit)
     _check(actor, target.unit)
     value = _amount(amount)
+    memo = _text(memo, "memo", 200)
     if source.restriction != Restriction.NONE:
         raise ValidationError({"source": _("限定用途的资金不能调出。")})
+    if not target.is_active:
+        raise ValidationError({"target": _("调入资金已停用。")})
     available = balance_of(source)
     if value > available:
         raise ValidationError({"amount": _("资金余额不足：可用 %(b)s 元。") % {"b": available}})
     today = clock.today()
     out = LedgerEntry.objects.create(
         fund=source, kind=EntryKind.TRANSFER_OUT, direction=-1, amount=value,
-        occurred_on=today, memo=memo.strip() or _("资金调出"), actor=actor,
+        occurred_on=today, memo=memo or _("资金调出"), actor=actor,
     )  # fmt: skip
     into = LedgerEntry.objects.create(
         fund=target, kind=EntryKind.TRANSFER_IN, direction=1, amount=value,
-        occurred_on=today, memo=memo.strip() or _("资金调入"), counterpart=out, actor=actor,
+        occurred_on=today, memo=memo or _("资金调入"), counterpart=out, actor=actor,
     )  # fmt: skip
     audit_record(
         actor=actor,
@@ -272,22 +320,24 @@ def transfer_post(
     return out, into
 
 
-@transaction.atomic
-def entry_reverse(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntry:
-    """Correct a mistaken entry with its mirror image; both rows stay."""
+def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("冲正须填写理由。")})
-    fund = _locked(entry.fund)
-    _check(actor, fund.unit)
-    entry = LedgerEntry.objects.get(pk=entry.pk)
+    if len(reason) > REASON_LIMIT:
+        raise ValidationError({"reason": _("冲正理由最多 %(n)s 个字。") % {"n": REASON_LIMIT}})
+    return reason
+
+
+def _mirror(*, actor: User, fund: Fund, entry: LedgerEntry, reason: str) -> LedgerEntry:
+    """Write the mirror image of `entry` in its (locked) fund."""
     if entry.kind == EntryKind.REVERSAL:
         raise ValidationError(_("冲正分录不能再次冲正。"))
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise ValidationError(_("该分录已冲正。"))
     if entry.direction > 0 and entry.amount > balance_of(fund):
-        raise ValidationError(_("冲正后资金余额将为负数，请先处理相关支出。"))
-    reversal = _write(
+        raise ValidationError(_("冲正后“%(f)s”余额将为负数，请先处理相关支出。") % {"f": fund.name})
+    return _write(
         LedgerEntry(
             fund=fund,
             kind=EntryKind.REVERSAL,
@@ -300,11 +350,73 @@ def entry_reverse(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
             actor=actor,
         )
     )
-    audit_record(
-        actor=actor,
-        action="ledger.reverse",
-        obj=fund,
-        unit=fund.unit,
-        changes={"entry": [entry.pk, reversal.pk], "reason": [None, reason]},
-    )
-    return reversal
+
+
+@transaction.atomic
+def entry_reverse(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntry:
+    """Correct a mistaken entry with its mirror image; both rows stay.
+
+    A transfer has two legs in two funds; reversing either leg reverses both,
+    so the money goes back where it came from and neither fund is left
+    holding half a correction."""
+    reason = _reason(reason)
+    entry = LedgerEntry.objects.get(pk=entry.pk)
+    legs = [entry]
+    if entry.kind == EntryKind.TRANSFER_IN and entry.counterpart_id is not None:
+        legs.append(LedgerEntry.objects.get(pk=entry.counterpart_id))
+    elif entry.kind == EntryKind.TRANSFER_OUT:
+        legs.extend(LedgerEntry.objects.filter(counterpart=entry))
+    # Lock every fund involved in id order, as transfers do.
+    funds = {f.pk: f for f in sorted((leg.fund for leg in legs), key=lambda f: f.pk)}
+    locked = {pk: _locked(f) for pk, f in funds.items()}
+    for fund in locked.values():
+        _check(actor, fund.unit)
+    reversals = [
+        _mirror(actor=actor, fund=locked[leg.fund_id], entry=leg, reason=reason) for leg in legs
+    ]
+    for leg, reversal in zip(legs, reversals, strict=True):
+        fund = locked[leg.fund_id]
+        audit_record(
+            actor=actor,
+            action="ledger.reverse",
+            obj=fund,
+            unit=fund.unit,
+            changes={"entry": [leg.pk, reversal.pk], "reason": [None, reason]},
+        )
+    return reversals[0]
+
+
+def owner_of(entry: LedgerEntry) -> str | None:
+    """Which record owns the entry ("aid_payment", "repayment", "premium"),
+    if any: such an entry is reversed through that record's service."""
+    for name in OWNERS:
+        if hasattr(entry, name):
+            return name
+    return None
+
+
+@transaction.atomic
+def entry_correct(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntry:
+    """A finance officer's correction of one ledger entry from the fund page.
+
+    An entry that pays an application, or records a loan repayment or a
+    mutual-aid premium, is refused: reversing only the money would leave the
+    application marked paid (or the loan, the membership) while the fund
+    holds the money again. Those are reversed through their own screens."""
+    entry = LedgerEntry.objects.select_related("fund__unit").get(pk=entry.pk)
+    _check(actor, entry.fund.unit)
+    owner = owner_of(entry)
+    if owner == "aid_payment":
+        raise ValidationError(_("该分录是帮扶发放的支出，请在该笔发放的“冲正发放”页面办理。"))
+    if owner == "repayment":
+        raise ValidationError(
+            _("该分录是借款还款的收入，请在借款的还款记录中点“冲正还款”办理（借款详情页）。")
+        )
+    if owner == "premium":
+        raise ValidationError(
+            _(
+                "该分录是互助会费的收入，请在互助合作社的会费记录中点“冲正缴费”办理"
+                "（该会员的收取会费页面）。"
+            )
+        )
+    return entry_reverse(actor=actor, entry=entry, reason=reason)

@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = _("报表")
+
+    def ready(self) -> None:
+        # Job kinds register themselves on import; the worker needs them too.
+        from . import documents  # noqa: F401, I001
+        from . import imports  # noqa: F401

@@ -9,9 +9,11 @@ city level and has no role that reads household files.
 """
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 
 from accounts.models import Membership, Unit
 from cases import clock
@@ -25,6 +27,15 @@ def _reset_clock():
     clock.reset()
     yield
     clock.reset()
+
+
+@pytest.fixture
+def seeded_lists(transactional_db):
+    """The default tiers and causes, put back for tests on a transactional
+    database: another such test may have truncated the tables, and the rows
+    the migrations seeded with them."""
+    seed = importlib.import_module("cases.migrations.0002_seed_default_tiers_and_causes")
+    seed.seed_defaults(django_apps, None)
 
 
 @pytest.fixture

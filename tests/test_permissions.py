@@ -24,6 +24,7 @@ from tests.cases import routes_followup, routes_intake, routes_lifecycle
 from tests.funds import routes_funds
 from tests.permission_routes import Page, Route
 from tests.programs import routes_applications, routes_loans, routes_money, routes_payments
+from tests.reports import routes_documents, routes_imports, routes_jobs, routes_statistics
 
 SKIPPED_PREFIXES = ("admin/", "i18n/")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -171,6 +172,10 @@ ROUTES: dict[str, Route] = {
     **routes_payments.ROUTES,
     **routes_loans.ROUTES,
     **routes_money.ROUTES,
+    **routes_jobs.ROUTES,
+    **routes_documents.ROUTES,
+    **routes_imports.ROUTES,
+    **routes_statistics.ROUTES,
 }
 
 
@@ -289,6 +294,10 @@ PAGES: dict[str, Page] = {
     **routes_payments.PAGES,
     **routes_loans.PAGES,
     **routes_money.PAGES,
+    **routes_jobs.PAGES,
+    **routes_documents.PAGES,
+    **routes_imports.PAGES,
+    **routes_statistics.PAGES,
 }
 
 

@@ -55,12 +55,12 @@ def check_id_free(id_number: str, *, exclude_pk: int | None = None) -> None:
         others = others.exclude(pk=exclude_pk)
     holder = others.select_related("unit").first()
     if holder is not None:
-        raise ValidationError(
-            {
-                "id_number": _("该身份证号已在“%(unit)s”建有档案，不能重复建档。")
-                % {"unit": holder.unit.name}
-            }
-        )
+        raise ValidationError({"id_number": duplicate_message(holder.unit.name)})
+
+
+def duplicate_message(unit_name: str) -> str:
+    # Only the holding union is named: not the file, its status or the person.
+    return _("该身份证号已在“%(unit)s”建有档案，不能重复建档。") % {"unit": unit_name}
 
 
 def _apply_id(obj: Household | Member, number: str) -> None:

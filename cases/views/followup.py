@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scoping import can_unmask, require_action
+from accounts.web import attach_errors as _attach_errors
 
 from .. import clock
 from .. import followup_selectors as selectors
@@ -27,14 +28,6 @@ from ..uploads import private_file_response
 
 def _user(request: HttpRequest) -> Any:
     return request.user
-
-
-def _attach_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _panel_url(household_pk: int) -> str:

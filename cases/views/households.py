@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.masking import mask_address, mask_bank_account, mask_id_number, mask_phone
 from accounts.scoping import can_unmask, has_action, require_action, units_for
+from accounts.web import attach_errors as _attach_errors
 
 from .. import selectors, services
 from ..forms import (
@@ -175,14 +176,6 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "cases/household_form.html",
         {"form": form, "formset": formset, "household": household, "creating": False},
     )
-
-
-def _attach_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required

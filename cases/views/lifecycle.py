@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.scoping import covers, require_action, units_for
+from accounts.web import attach_errors as _attach_errors
 
 from .. import clock
 from .. import lifecycle_selectors as selectors
@@ -38,15 +38,6 @@ GET_POST = require_http_methods(["GET", "POST"])
 
 def _user(request: HttpRequest) -> Any:
     return request.user
-
-
-def _attach_errors(form: Form, exc: ValidationError) -> None:
-    """Show a service's refusal on the form: on the field it names, else on top."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _to_panel(household_pk: int) -> HttpResponse:

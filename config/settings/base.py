@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "cases",
     "funds",
@@ -169,3 +171,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Background jobs (big exports, imports, batch PDFs) go through the Django
+# Tasks API into a database queue; `manage.py db_worker` runs them (`make run`
+# starts one beside the development server).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

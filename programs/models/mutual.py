@@ -92,6 +92,16 @@ class Premium(models.Model):
     entry = models.OneToOneField(
         LedgerEntry, verbose_name=_("收入分录"), on_delete=models.PROTECT, related_name="premium"
     )
+    # Set when the premium is reversed: the row stays, and its place (one
+    # first premium, one yearly premium a year) is free to be paid again.
+    reversal = models.OneToOneField(
+        LedgerEntry,
+        verbose_name=_("冲正分录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_premium",
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT,
         related_name="+",
@@ -104,10 +114,14 @@ class Premium(models.Model):
         ordering = ["-year", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["member", "kind", "year"], name="premium_once_per_year"
+                fields=["member", "kind", "year"],
+                condition=Q(reversal__isnull=True),
+                name="premium_once_per_year",
             ),
             models.UniqueConstraint(
-                fields=["member"], condition=Q(kind="first"), name="premium_first_once"
+                fields=["member"],
+                condition=Q(kind="first", reversal__isnull=True),
+                name="premium_first_once",
             ),
             models.CheckConstraint(condition=Q(amount__gt=Decimal("0")), name="premium_positive"),
         ]

@@ -37,13 +37,17 @@ def to_amount(value: Any, field: str = "amount") -> Decimal:
         amount = Decimal(str(value).strip())
     except ArithmeticError:
         raise ValidationError({field: _("金额格式不正确。")}) from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite():
+        raise ValidationError({field: _("金额格式不正确。")})
+    if amount < 0:
         raise ValidationError({field: _("金额不能为负数。")})
-    if amount != amount.quantize(CENT):
-        raise ValidationError({field: _("金额最多保留两位小数（到分）。")})
+    # Before quantize: a huge exponent (1e400) would make quantize itself fail.
     if amount >= Decimal("1e12"):
         raise ValidationError({field: _("金额过大。")})
-    return amount
+    cents = amount.quantize(CENT)
+    if amount != cents:
+        raise ValidationError({field: _("金额最多保留两位小数（到分）。")})
+    return cents
 
 
 def threshold_for(program: Program, household: Household) -> Decimal | None:

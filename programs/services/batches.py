@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +16,7 @@ from accounts.scoping import covers
 from cases import clock
 from cases.models import Cause, Household, HouseholdStatus, Member, Tier
 
-from ..models import ApplicationStatus, Batch, BatchStatus, Program
+from ..models import Application, ApplicationStatus, Batch, BatchStatus, CapRule, Program
 from . import applications, rules
 
 S = ApplicationStatus
@@ -37,7 +37,11 @@ def batch_candidates(
     if tiers:
         qs = qs.filter(tier__in=tiers)
     if causes:
-        qs = qs.filter(main_cause__in=causes)
+        # A secondary cause counts too, as it does for a program's eligibility.
+        secondary = Household.secondary_causes.through.objects.filter(
+            household_id=OuterRef("pk"), cause__in=causes
+        )
+        qs = qs.filter(Q(main_cause__in=causes) | Exists(secondary))
     if in_school:
         school = Member.objects.filter(household=OuterRef("pk")).exclude(school_stage="")
         qs = qs.filter(Exists(school))
@@ -61,10 +65,18 @@ def batch_create(
         raise PermissionDenied(_("您无权为该工会发起批次。"))
     if not title.strip():
         raise ValidationError({"title": _("请填写批次名称。")})
+    if not program.is_active:
+        raise ValidationError({"program": _("该帮扶项目已停用。")})
     today = clock.today()
     rules.check_window(program, today)
     if not program.unit.covers(unit) and not unit.covers(program.unit):
         raise ValidationError({"program": _("该项目不面向该工会。")})
+    # Every line reads the same rules: load them once, not once per household.
+    program = (
+        Program.objects.select_related("unit")
+        .prefetch_related("eligible_tiers", "eligible_causes", "amounts", "thresholds")
+        .get(pk=program.pk)
+    )
     households = list(
         batch_candidates(unit=unit, tiers=tiers, causes=causes, in_school=in_school)[
             : BATCH_LIMIT + 1
@@ -92,7 +104,7 @@ def batch_create(
     for household in households:
         student = None
         months = None
-        if program.cap_rule == "ten_months":
+        if program.cap_rule == CapRule.TEN_MONTHS_PER_STUDENT:
             student = household.members.exclude(school_stage="").order_by("id").first()
             months = rules.MAX_SCHOOL_MONTHS
         try:
@@ -112,6 +124,9 @@ def batch_create(
         raise ValidationError(
             _("没有家庭通过项目规则检查：%(r)s") % {"r": skipped[0][1] if skipped else ""}
         )
+    # Kept with the filter, so the batch page can always say who was left out and why.
+    batch.criteria["skipped"] = [{"household": h.pk, "reason": r} for h, r in skipped]
+    batch.save(update_fields=["criteria"])
     audit_record(
         actor=actor,
         action="batch.create",
@@ -120,6 +135,19 @@ def batch_create(
         changes={"lines": [None, batch.lines.count()], "skipped": [None, len(skipped)]},
     )
     return batch, skipped
+
+
+@transaction.atomic
+def batch_line_remove(*, actor: User, application: Application, reason: str = "") -> Application:
+    """Take a line out of a batch still being drafted (it is withdrawn, and
+    stays on the page as such). After submission a line is withdrawn like any
+    application, from its own page."""
+    application = applications.application_lock(application)
+    if application.batch_id is None or application.status != S.DRAFT:
+        raise ValidationError(_("批次已提交，不能再移除；如需撤回，请在该申请的页面办理。"))
+    return applications.application_withdraw(
+        actor=actor, application=application, reason=reason.strip() or _("从批次中移除")
+    )
 
 
 def _lock(batch: Batch) -> Batch:
@@ -163,6 +191,8 @@ def batch_decide(
     batch = _lock(batch)
     if batch.status == BatchStatus.DRAFT:
         raise ValidationError(_("批次尚未提交审批。"))
+    if not approve and not (note or "").strip():
+        raise ValidationError({"note": _("不同意时须填写理由。")})
     qs = batch.lines.filter(status__in=[S.PENDING, S.PENDING_PARENT])
     if lines is not None:
         qs = qs.filter(pk__in=lines)
@@ -174,21 +204,28 @@ def batch_decide(
     )
     decided = 0
     refused: list[str] = []
+    # Lines at a level this chair may not decide (above the limit, drafted by
+    # the chair, decided by the chair before): named when ticked, else left
+    # for the chair who may decide them.
+    not_mine: list[str] = []
+    denied: list[str] = []
     for line in pending:
         try:
             with transaction.atomic():
                 applications.decide(actor=actor, application=line, approve=approve, note=note)
             decided += 1
         except PermissionDenied as exc:
-            refused.append(f"{line.household.name}：{exc}")
+            message = f"{line.household.name}：{exc}"
+            denied.append(message)
+            (refused if lines is not None else not_mine).append(message)
         except ValidationError as exc:
             if "note" in getattr(exc, "error_dict", {}):
                 raise
             refused.append(f"{line.household.name}：{' '.join(exc.messages)}")
     if not decided:
-        if refused:
-            raise PermissionDenied(refused[0])
-        raise ValidationError(_("没有可审批的申请。"))
+        if denied:
+            raise PermissionDenied(denied[0])
+        raise ValidationError(refused[0] if refused else _("没有可审批的申请。"))
     if not batch.lines.filter(status__in=[S.DRAFT, S.PENDING, S.PENDING_PARENT]).exists():
         batch.status = BatchStatus.DECIDED
         batch.save(update_fields=["status"])
@@ -199,4 +236,4 @@ def batch_decide(
         unit=batch.unit,
         changes={"decided": [None, decided]},
     )
-    return {"decided": decided, "refused": refused}
+    return {"decided": decided, "refused": refused, "left": len(not_mine)}

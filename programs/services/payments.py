@@ -43,6 +43,12 @@ def check_payer(actor: User, application: Application) -> None:
         raise PermissionDenied(_("起草申请的人员不能发放该笔帮扶。"))
     if any(d.actor_id == actor.pk for d in application.decisions.all()):
         raise PermissionDenied(_("审批该申请的人员不能发放该笔帮扶。"))
+    # A mutual-aid claim's committee vote stands in for the chair's approval.
+    # Read through the claim so a list that loads `claim` and `claim__votes`
+    # once asks no query per row.
+    claim = getattr(application, "claim", None)
+    if claim is not None and any(v.voter_id == actor.pk for v in claim.votes.all()):
+        raise PermissionDenied(_("参加表决该互助申请的委员会成员不能发放该笔互助金。"))
 
 
 def purposes_of(application: Application) -> tuple[str, ...]:
@@ -87,6 +93,9 @@ def pay(
     """Pay one application inside the caller's transaction. A loan is paid
     out only by the loan service (`loan=True`), which also sets its schedule."""
     application = application_lock(application)
+    if not covers(actor, FINANCE, fund.unit):
+        raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
+    check_payer(actor, application)
     live = application.payments.filter(reversal__isnull=True).first()
     if live is not None:
         # A repeated submit of the same form: the first result stands.
@@ -96,9 +105,6 @@ def pay(
             _("该申请当前为“%(s)s”，只有已批准的申请可以发放。")
             % {"s": application.get_status_display()}
         )
-    if not covers(actor, FINANCE, fund.unit):
-        raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
-    check_payer(actor, application)
     if (application.program.kind == Kind.LOAN) != loan:
         raise ValidationError(
             _("借款项目须通过放款办理。") if not loan else _("该申请不是借款项目。")
@@ -191,32 +197,43 @@ def payment_batch_create(
         raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
     if method not in PaymentMethod.values:
         raise ValidationError({"method": _("请选择发放方式。")})
-    chosen = sorted(applications, key=lambda a: a.pk)
-    if not chosen:
+    ids = sorted({a.pk for a in applications})
+    if not ids:
         raise ValidationError(_("请至少选择一笔已批准的申请。"))
+    title = (title or "").strip()
+    if len(title) > 100:
+        raise ValidationError({"title": _("名称最多 100 个字。")})
     sheet = _sheet(signed_sheet)
     if method != PaymentMethod.BANK and sheet is None:
         raise ValidationError({"signed_sheet": _("现金或实物发放须上传签收单。")})
+    # Every application row first, in id order, and only then the fund (the
+    # first payment locks it): a single payment locks its application, then
+    # the fund, so the two orders agree and cannot deadlock.
+    chosen = list(
+        Application.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("household__unit", "program")
+        .order_by("pk")
+    )
+    if len(chosen) != len(ids):
+        raise ValidationError(_("所选申请不存在或已被删除，请刷新后重试。"))
     batch = PaymentBatch(
         fund=fund,
         method=method,
-        title=title.strip() or _("%(f)s 发放批次") % {"f": fund.name},
+        title=title or _("%(f)s 发放批次") % {"f": fund.name},
         created_by=actor,
     )
     if sheet is not None:
         batch.signed_sheet.save(sheet.name or "sheet", sheet, save=False)
-    batch.save()
-    for application in chosen:
-        try:
-            payment = pay(
-                actor=actor, application=application, fund=fund, method=method, batch=batch
-            )
-        except ValidationError as exc:
-            raise ValidationError(
-                _("%(n)s：%(m)s") % {"n": application.household.name, "m": " ".join(exc.messages)}
-            ) from None
-        if payment.batch_id != batch.pk:
-            raise ValidationError(_("%(n)s 的申请已经发放过。") % {"n": application.household.name})
+    try:
+        batch.save()
+        for application in chosen:
+            _pay_line(actor=actor, application=application, fund=fund, batch=batch)
+    except BaseException:
+        # Nothing of the batch is kept, so neither is its uploaded sheet.
+        if batch.signed_sheet:
+            batch.signed_sheet.delete(save=False)
+        raise
     audit_record(
         actor=actor,
         action="payment_batch.create",
@@ -227,15 +244,38 @@ def payment_batch_create(
     return batch
 
 
+def _pay_line(*, actor: User, application: Application, fund: Fund, batch: PaymentBatch) -> None:
+    name = application.household.name
+    try:
+        payment = pay(
+            actor=actor, application=application, fund=fund, method=batch.method, batch=batch
+        )
+    except ValidationError as exc:
+        raise ValidationError(
+            _("%(n)s：%(m)s") % {"n": name, "m": " ".join(exc.messages)}
+        ) from None
+    except PermissionDenied as exc:
+        # One line the payer may not pay (drafted or approved it) stops the
+        # batch with the household named, rather than a bare refusal page.
+        raise ValidationError(_("%(n)s：%(m)s") % {"n": name, "m": str(exc)}) from None
+    if payment.batch_id != batch.pk:
+        raise ValidationError(_("%(n)s 的申请已经发放过。") % {"n": name})
+
+
 @transaction.atomic
 def aid_payment_reverse(*, actor: User, payment: AidPayment, reason: str) -> AidPayment:
     """Undo a mistaken payment: a reversing ledger entry restores the fund,
     the payment is marked, and the application may be paid again."""
+    application_id = AidPayment.objects.values_list("application_id", flat=True).get(pk=payment.pk)
+    # The application first, as a payment locks it: then the fund.
+    application = application_lock(Application(pk=application_id))
     payment = (
         AidPayment.objects.select_for_update(of=("self",))
-        .select_related("application__household__unit", "fund__unit")
+        .select_related("application__household__unit", "fund__unit", "entry")
         .get(pk=payment.pk)
     )
+    if not covers(actor, FINANCE, payment.fund.unit):
+        raise PermissionDenied(_("只有本工会或上级工会的财务人员可以冲正发放。"))
     if payment.reversal_id is not None:
         raise ValidationError(_("该笔发放已冲正。"))
     if hasattr(payment, "loan"):
@@ -244,9 +284,9 @@ def aid_payment_reverse(*, actor: User, payment: AidPayment, reason: str) -> Aid
     payment.reversal = reversal
     payment.reversal_reason = reason.strip()
     payment.save(update_fields=["reversal", "reversal_reason"])
-    application = application_lock(payment.application)
-    application.status = S.APPROVED
-    application.save(update_fields=["status"])
+    if application.status == S.PAID:
+        application.status = S.APPROVED
+        application.save(update_fields=["status"])
     audit_record(
         actor=actor,
         action="application.payment_reverse",
@@ -255,3 +295,31 @@ def aid_payment_reverse(*, actor: User, payment: AidPayment, reason: str) -> Aid
         changes={"amount": [str(payment.amount), None], "reason": [None, reason.strip()]},
     )
     return payment
+
+
+@transaction.atomic
+def payment_batch_export(*, actor: User, batch: PaymentBatch) -> None:
+    """Record that a bank file with full account numbers left the system."""
+    if not covers(actor, FINANCE, batch.fund.unit):
+        raise PermissionDenied(_("只有本工会或上级工会的财务人员可以导出银行文件。"))
+    if batch.method != PaymentMethod.BANK:
+        raise ValidationError(_("只有银行转账批次可以导出银行文件。"))
+    audit_record(
+        actor=actor,
+        action="payment_batch.export",
+        obj=batch,
+        unit=batch.fund.unit,
+        changes={"export": [None, "bank_file"]},
+    )
+
+
+@transaction.atomic
+def payment_sheet_open(*, actor: User, payment: AidPayment) -> None:
+    """Record that someone opened a signed receipt sheet (names, signatures)."""
+    audit_record(
+        actor=actor,
+        action="payment.sheet_open",
+        obj=payment.application.household,
+        unit=payment.application.household.unit,
+        changes={"payment": [None, payment.pk]},
+    )

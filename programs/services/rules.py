@@ -3,7 +3,9 @@ window and the per-household yearly caps. Each refusal says why, on the field
 it concerns."""
 
 import datetime
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
@@ -16,7 +18,8 @@ from cases.services.intake import standard_for
 from ..models import Application, CapRule, Program
 from ..models.aid import COUNTED
 
-ZERO = Decimal("0")
+# Two places, so every figure in a message reads as money (0.00, not 0).
+ZERO = Decimal("0.00")
 MAX_SCHOOL_MONTHS = 10
 
 
@@ -82,7 +85,7 @@ def dibao_annual(household: Household, year: int) -> Decimal | None:
     standard = standard_for(household.unit, on)
     if standard is None:
         return None
-    return standard.amount * 12 * household.household_size
+    return _yuan(standard.amount * 12 * household.household_size)
 
 
 def _counted(household: Household, year: int, exclude: int | None) -> "Q":
@@ -92,9 +95,86 @@ def _counted(household: Household, year: int, exclude: int | None) -> "Q":
     return q
 
 
+def _yuan(value: Decimal | None) -> Decimal:
+    # SQLite returns a sum as Decimal("25000"); messages show yuan to the fen.
+    return (value or ZERO).quantize(ZERO)
+
+
 def _sum(qs: object, field: str = "amount") -> Decimal:
-    total = qs.aggregate(total=Sum(field))["total"]  # type: ignore[attr-defined]
-    return total or ZERO
+    return _yuan(qs.aggregate(total=Sum(field))["total"])  # type: ignore[attr-defined]
+
+
+def _counted_qs(household: Household, year: int, exclude: int | None = None) -> Any:
+    return Application.objects.filter(_counted(household, year, exclude))
+
+
+def _medical_used(household: Household, year: int, exclude: int | None) -> tuple[Decimal, Decimal]:
+    """(aid applied for, out-of-pocket cost registered) under the medical cap."""
+    medical = _counted_qs(household, year, exclude).filter(program__cap_rule=CapRule.OUT_OF_POCKET)
+    totals = medical.aggregate(used=Sum("amount"), cost=Sum("out_of_pocket"))
+    return _yuan(totals["used"]), _yuan(totals["cost"])
+
+
+def _student_months(household: Household, year: int, exclude: int | None = None) -> dict[int, int]:
+    rows = (
+        _counted_qs(household, year, exclude)
+        .filter(program__cap_rule=CapRule.TEN_MONTHS_PER_STUDENT, student__isnull=False)
+        .order_by()
+        .values("student")
+        .annotate(total=Sum("months"))
+    )
+    return {row["student"]: row["total"] or 0 for row in rows}
+
+
+@dataclass
+class StudentMonths:
+    member: Member
+    used: int
+    left: int
+
+
+@dataclass
+class CapStatus:
+    """A household's standing against a program's yearly cap, for a person
+    to read before asking: the limit in force, what is used, what is left."""
+
+    rule: str
+    label: str
+    limit: Decimal | None = None
+    used: Decimal = ZERO
+    left: Decimal | None = None
+    # 医疗救助: out-of-pocket costs already registered this year.
+    cost: Decimal | None = None
+    # 低保 annual: no local standard is set, so no aid can be checked.
+    no_standard: bool = False
+    students: list[StudentMonths] = field(default_factory=list)
+    max_months: int = MAX_SCHOOL_MONTHS
+
+
+def cap_status(program: Program, household: Household, year: int) -> CapStatus:
+    """What check_caps would measure a request against, without a request."""
+    rule = program.cap_rule
+    status = CapStatus(rule=rule, label=str(CapRule(rule).label))
+    counted = _counted_qs(household, year)
+    if rule == CapRule.DIBAO_ANNUAL:
+        status.limit = dibao_annual(household, year)
+        status.no_standard = status.limit is None
+        status.used = _sum(counted.filter(program__cap_rule=CapRule.DIBAO_ANNUAL))
+    elif rule == CapRule.OUT_OF_POCKET:
+        status.used, status.cost = _medical_used(household, year, None)
+    elif rule == CapRule.TEN_MONTHS_PER_STUDENT:
+        used = _student_months(household, year)
+        for member in household.members.exclude(school_stage="").order_by("id"):
+            months = used.get(member.pk, 0)
+            status.students.append(
+                StudentMonths(member, months, max(MAX_SCHOOL_MONTHS - months, 0))
+            )
+    elif rule == CapRule.FIXED and program.cap_amount is not None:
+        status.limit = program.cap_amount
+        status.used = _sum(counted.filter(program=program))
+    if status.limit is not None:
+        status.left = max(status.limit - status.used, ZERO)
+    return status
 
 
 def check_caps(
@@ -110,7 +190,7 @@ def check_caps(
 ) -> None:
     """Refuse an amount that would take the household over a yearly cap.
     Every application not rejected or withdrawn counts, paid or not."""
-    counted = Application.objects.filter(_counted(household, year, exclude))
+    counted = _counted_qs(household, year, exclude)
     rule = program.cap_rule
     if rule == CapRule.DIBAO_ANNUAL:
         limit = dibao_annual(household, year)
@@ -130,9 +210,8 @@ def check_caps(
     elif rule == CapRule.OUT_OF_POCKET:
         if out_of_pocket is None or out_of_pocket <= 0:
             raise ValidationError({"out_of_pocket": _("医疗救助须填写个人自付医疗费用。")})
-        medical = counted.filter(program__cap_rule=CapRule.OUT_OF_POCKET)
-        used = _sum(medical)
-        limit = _sum(medical, "out_of_pocket") + out_of_pocket
+        used, cost = _medical_used(household, year, exclude)
+        limit = cost + out_of_pocket
         if used + amount > limit:
             raise ValidationError(
                 {
@@ -150,12 +229,7 @@ def check_caps(
             raise ValidationError({"student": _("该成员未登记在读学段。")})
         if not months or months < 1:
             raise ValidationError({"months": _("请填写资助月数。")})
-        used_months = (
-            counted.filter(
-                program__cap_rule=CapRule.TEN_MONTHS_PER_STUDENT, student=student
-            ).aggregate(total=Sum("months"))["total"]
-            or 0
-        )
+        used_months = _student_months(household, year, exclude).get(student.pk, 0)
         if used_months + months > MAX_SCHOOL_MONTHS:
             raise ValidationError(
                 {
@@ -176,7 +250,7 @@ def check_caps(
                         "本次最多 %(left)s 元。"
                     )
                     % {
-                        "limit": program.cap_amount,
+                        "limit": _yuan(program.cap_amount),
                         "used": used,
                         "left": max(program.cap_amount - used, ZERO),
                     }

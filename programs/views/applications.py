@@ -1,5 +1,256 @@
-"""applications screens."""
+"""Aid applications: the caseworker drafts one for a household, a chair
+approves or rejects it (and above the unit's limit, the parent union's chair
+too), the drafter may withdraw it while it waits. The separation of duties is
+the services'; these views only show what the services would allow."""
 
-from django.urls import URLPattern
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.masking import mask_bank_account, mask_id_number
+from accounts.scoping import has_action, require_action, units_for
+from cases import clock
+from cases.selectors import get_household_for
+
+from ..forms.applications import ApplicationFilterForm, ApplicationForm, DecideForm, WithdrawForm
+from ..models import Application
+from ..selectors import applications as selectors
+from ..services import applications as services
+from ..services import rules
+
+VIEW = selectors.VIEW
+EDIT = selectors.EDIT
+DECIDE = selectors.DECIDE
+PAGE_SIZE = 25
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
+
+
+def attach_errors(form: Form, exc: ValidationError) -> None:
+    """Show a service's refusal on the field it names, else above the form."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def refused(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    """A service said no to this person: 403, with its reason in words."""
+    message = str(exc) or _("您没有执行此操作的权限。")
+    return render(request, "programs/applications/refused.html", {"message": message}, status=403)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+
+
+# -- list -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def application_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    require_action(user, VIEW)
+    is_chair = has_action(user, DECIDE)
+    form = ApplicationFilterForm(
+        request.GET or None,
+        units=units_for(user, VIEW).filter(is_active=True),
+        programs=selectors.programs_seen_by(user),
+        is_chair=is_chair,
+    )
+    if form.is_bound and not form.is_valid():
+        applications = Application.objects.none()
+        mine = False
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        mine = form.mine()
+        flt = selectors.ApplicationFilter(
+            mine=mine,
+            status=data.get("status") or "",
+            program_id=data["program"].pk if data.get("program") else None,
+            unit_id=data["unit"].pk if data.get("unit") else None,
+        )
+        applications = selectors.application_list(user, flt)
+    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": list(page.object_list),
+        "query": query.urlencode(),
+        "mine": mine,
+        "is_chair": is_chair,
+    }
+    template = (
+        "programs/applications/_rows.html"
+        if _is_htmx(request)
+        else "programs/applications/application_list.html"
+    )
+    return render(request, template, context)
+
+
+# -- drafting -----------------------------------------------------------------------------
+
+
+@login_required
+@GET_POST
+def application_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    household = get_household_for(user, pk, action=EDIT)
+    today = clock.today()
+    programs = list(selectors.programs_for(household))
+    offered = [p for p in programs if rules.window_open(p, today)]
+    initial: dict[str, Any] = {"months": rules.MAX_SCHOOL_MONTHS}
+    if request.method == "GET" and request.GET.get("program"):
+        initial["program"] = request.GET["program"]
+    form = ApplicationForm(
+        request.POST or None,
+        household=household,
+        programs=selectors.programs_for(household),
+        offered=offered,
+        initial=initial,
+    )
+    program = form.selected_program()
+    if program is not None and not form.is_bound:
+        standard = rules.standard_amount(program, household)
+        form.initial["amount"] = "" if standard is None else standard
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_draft(
+                actor=user, household=household, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已提交“%(p)s”申请：%(n)s，%(a)s 元，等待审批。")
+                % {"p": application.program.name, "n": household.name, "a": application.amount},
+            )
+            return redirect("programs:application_detail", pk=application.pk)
+    context = {
+        "household": household,
+        "form": form,
+        "program": program,
+        "preview": selectors.preview(program, household, today) if program else None,
+        "offered": offered,
+    }
+    if request.method == "GET" and _is_htmx(request):
+        return render(request, "programs/applications/_program_fields.html", context)
+    return render(request, "programs/applications/application_form.html", context)
+
+
+# -- one application ----------------------------------------------------------------------
+
+
+def _detail(
+    request: HttpRequest,
+    application: Application,
+    *,
+    decide_form: DecideForm | None = None,
+    withdraw_form: WithdrawForm | None = None,
+) -> HttpResponse:
+    user = _user(request)
+    household = application.household
+    may_decide = selectors.may_decide(user, application)
+    may_withdraw = selectors.may_withdraw(user, application)
+    payments = [
+        {"obj": p, "bank_account": mask_bank_account(p.bank_account)}
+        for p in selectors.payments_of(application)
+    ]
+    context = {
+        "application": application,
+        "household": household,
+        # Shown masked here; the household page reveals a full number, audited.
+        "id_number": mask_id_number(household.id_number),
+        "bank_account": mask_bank_account(household.bank_account),
+        "decisions": list(application.decisions.all()),
+        "payments": payments,
+        "may_decide": may_decide,
+        "may_withdraw": may_withdraw,
+        "decide_form": decide_form or (DecideForm() if may_decide else None),
+        "withdraw_form": withdraw_form or (WithdrawForm() if may_withdraw else None),
+        "threshold": services.threshold_for(application.program, household),
+    }
+    return render(request, "programs/applications/application_detail.html", context)
+
+
+@login_required
+@require_GET
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.get_application_for(_user(request), pk, action=VIEW)
+    return _detail(request, application)
+
+
+@login_required
+@require_POST
+def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    application = selectors.get_application_for(user, pk, action=DECIDE)
+    form = DecideForm(request.POST)
+    if form.is_valid():
+        try:
+            decided = services.application_decide(
+                actor=user,
+                application=application,
+                approve=form.approve(),
+                note=form.cleaned_data["note"],
+            )
+        except PermissionDenied as exc:
+            return refused(request, exc)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已审批：%(n)s 的申请现为“%(s)s”。")
+                % {"n": decided.household.name, "s": decided.get_status_display()},
+            )
+            return redirect("programs:application_detail", pk=application.pk)
+    return _detail(request, application, decide_form=form)
+
+
+@login_required
+@require_POST
+def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    application = selectors.get_application_for(user, pk, action=EDIT)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.application_withdraw(
+                actor=user, application=application, reason=form.cleaned_data["reason"]
+            )
+        except PermissionDenied as exc:
+            return refused(request, exc)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, _("已撤回该申请。"))
+            return redirect("programs:application_detail", pk=application.pk)
+    return _detail(request, application, withdraw_form=form)
+
+
+urlpatterns: list[URLPattern] = [
+    path("applications/", application_list, name="application_list"),
+    path("households/<int:pk>/apply/", application_create, name="application_create"),
+    path("applications/<int:pk>/", application_detail, name="application_detail"),
+    path("applications/<int:pk>/decide/", application_decide, name="application_decide"),
+    path("applications/<int:pk>/withdraw/", application_withdraw, name="application_withdraw"),
+]

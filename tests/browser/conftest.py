@@ -134,3 +134,32 @@ def snap(request) -> Callable[[Page, str], None]:
         page.screenshot(path=str(Path(target) / f"{request.node.name}-{name}.png"), full_page=True)
 
     return _snap
+
+
+@pytest.fixture
+def second_browser(browser: Browser, live_server) -> Iterator[Callable[[User], Page]]:
+    """Another phone, for a second person signed in at the same time."""
+    contexts = []
+
+    def _open(user: User) -> Page:
+        context = browser.new_context(
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+            base_url=live_server.url,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("用户名").fill(user.username)
+        page.get_by_label("密码").fill("pw-" + user.username)
+        page.get_by_role("button", name="登录").click()
+        expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()

@@ -24,6 +24,8 @@ _OVERFLOW_JS = """() => {
 
 def assert_fits_phone(page: Page) -> None:
     """No sideways scrolling: everything fits the phone's width."""
+    # A click may have started a navigation: measure the page it lands on.
+    page.wait_for_load_state()
     m = page.evaluate(_OVERFLOW_JS)
     assert m["scroll"] <= m["inner"], (
         f"{page.url} scrolls sideways: scrollWidth {m['scroll']} > {m['inner']}; "

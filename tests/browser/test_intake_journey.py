@@ -7,52 +7,19 @@ process, so it sees the same day the test moves to.
 """
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterator
 from decimal import Decimal as D
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from accounts.models import User
 from cases import clock
 from cases.models import Household, IntakeNotice, Tier
 from cases.models import HouseholdStatus as S
 from cases.services import intake
-from tests.browser.conftest import PHONE
 from tests.browser.helpers import assert_fits_phone
 from tests.builders import make_household
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def second_browser(browser: Browser, live_server) -> Iterator[Callable[[User], Page]]:
-    """Another phone, for a second person signed in at the same time."""
-    contexts = []
-
-    def _open(user: User) -> Page:
-        context = browser.new_context(
-            viewport=PHONE,
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-            base_url=live_server.url,
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/accounts/login/")
-        page.get_by_label("用户名").fill(user.username)
-        page.get_by_label("密码").fill("pw-" + user.username)
-        page.get_by_role("button", name="登录").click()
-        expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
-        return page
-
-    yield _open
-    for context in contexts:
-        context.close()
 
 
 def panel(page: Page) -> Locator:

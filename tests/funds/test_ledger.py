@@ -1,17 +1,16 @@
 """The append-only ledger and its balances."""
 
-import threading
 from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from funds import services
 from funds.models import EntryKind, LedgerEntry, Restriction
 from tests.builders import make_household, make_user
-
-on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+from tests.race import on_postgres
+from tests.race import race as _race
 
 
 @pytest.fixture
@@ -149,26 +148,6 @@ def test_the_database_refuses_to_change_a_ledger_row(fund, treasurer):
     assert LedgerEntry.objects.get(pk=entry.pk).amount == D("100.00")
 
 
-def _race(count, work):
-    errors, start = [], threading.Barrier(count)
-
-    def run(i):
-        try:
-            start.wait()
-            work(i)
-        except ValidationError as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
-
-
 @on_postgres
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -200,3 +179,92 @@ def test_twenty_submits_of_one_payment_pay_once(fund, treasurer):
     assert not refused
     assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 1
     assert services.balance_of(fund) == D("900.00")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"source": "lottery"}, "source"),
+        ({"restriction": "anything"}, "restriction"),
+        ({"name": "   "}, "name"),
+        ({"name": "长" * 101}, "name"),
+        ({"year": 1999}, "year"),
+        ({"restriction": "purpose", "restricted_purpose": "用" * 201}, "restricted_purpose"),
+    ],
+)
+def test_a_fund_with_bad_settings_is_refused(treasurer, units, change, field):
+    fields = {"name": "新资金", "source": "other", "year": 2026, **change}
+    with pytest.raises(ValidationError) as info:
+        services.fund_create(actor=treasurer, unit=units["a"], **fields)
+    assert field in info.value.message_dict
+    assert not LedgerEntry.objects.exists() and not services.Fund.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("memo", "摘" * 201), ("donor", "捐" * 101), ("campaign", "活" * 101),
+     ("receipt_number", "9" * 51)],
+)  # fmt: skip
+def test_text_too_long_for_its_column_is_refused_by_name(fund, treasurer, field, value):
+    """PostgreSQL would refuse the row with a server error; the service says
+    which field is too long instead."""
+    data = {"memo": "拨款", field: value}
+    with pytest.raises(ValidationError) as info:
+        services.receipt_post(actor=treasurer, fund=fund, amount="1", **data)
+    assert field in info.value.message_dict
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_reversal_reason_must_fit_the_memo(fund, treasurer):
+    entry = services.receipt_post(actor=treasurer, fund=fund, amount="10", memo="拨款")
+    with pytest.raises(ValidationError) as info:
+        services.entry_reverse(actor=treasurer, entry=entry, reason="因" * 151)
+    assert "reason" in info.value.message_dict
+    reversal = services.entry_reverse(actor=treasurer, entry=entry, reason="因" * 150)
+    assert reversal.memo == "冲正：" + "因" * 150
+
+
+@pytest.mark.django_db
+def test_reversing_a_transfer_reverses_both_legs(fund, treasurer, units):
+    target = services.fund_create(
+        actor=treasurer, unit=units["a1"], name="基层", source="other", year=2026
+    )
+    services.receipt_post(actor=treasurer, fund=fund, amount="1000", memo="拨款")
+    out, into = services.transfer_post(
+        actor=treasurer, source=fund, target=target, amount="300", memo="调剂"
+    )
+    services.entry_reverse(actor=treasurer, entry=out, reason="调错")
+    assert services.balance_of(fund) == D("1000.00") == recomputed(fund)
+    assert services.balance_of(target) == D("0.00") == recomputed(target)
+    assert {e.reverses_id for e in LedgerEntry.objects.filter(kind=EntryKind.REVERSAL)} == {
+        out.pk,
+        into.pk,
+    }
+    with pytest.raises(ValidationError, match="已冲正"):
+        services.entry_reverse(actor=treasurer, entry=into, reason="再冲")
+
+
+@pytest.mark.django_db
+def test_a_transfer_whose_money_was_spent_cannot_be_reversed(fund, treasurer, units):
+    target = services.fund_create(
+        actor=treasurer, unit=units["a"], name="金秋助学", source="other", year=2026
+    )
+    services.receipt_post(actor=treasurer, fund=fund, amount="1000", memo="拨款")
+    out, _into = services.transfer_post(
+        actor=treasurer, source=fund, target=target, amount="300", memo="调剂"
+    )
+    services.payment_post(actor=treasurer, fund=target, amount="200", memo="已支出")
+    with pytest.raises(ValidationError, match="金秋助学"):
+        services.entry_reverse(actor=treasurer, entry=out, reason="调错")
+    assert services.balance_of(fund) == D("700.00") and services.balance_of(target) == D("100.00")
+
+
+@pytest.mark.django_db
+def test_a_repeated_receipt_reference_needs_the_right_to_the_fund(fund, treasurer, units):
+    services.receipt_post(actor=treasurer, fund=fund, amount="5", memo="拨款", reference="r-1")
+    outsider = make_user("owen", units["b"], "finance")
+    with pytest.raises(PermissionDenied):
+        services.receipt_post(actor=outsider, fund=fund, amount="5", memo="拨款", reference="r-1")

@@ -1,0 +1,145 @@
+"""Forms of the payment screens. They parse input; who may pay, from which
+fund and for what is the services' to decide (programs.services.payments)."""
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Unit
+from cases.forms import UnitChoiceField
+from funds.forms import FundChoiceField
+from funds.models import Fund
+from funds.services import REASON_LIMIT
+
+from ..models import Application, PaymentMethod, Program
+from ..selectors.payments import QueueFilter
+
+
+def _method_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=gettext_lazy("发放方式"),
+        choices=PaymentMethod.choices,
+        initial=PaymentMethod.BANK,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("请选择发放方式。")},
+    )
+
+
+def _sheet_field() -> forms.FileField:
+    return forms.FileField(
+        label=gettext_lazy("签收单"),
+        required=False,
+        help_text=gettext_lazy("现金或实物发放须上传受助人签字的签收单（PDF、JPG 或 PNG）。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+
+def _fund_field() -> FundChoiceField:
+    return FundChoiceField(
+        queryset=Fund.objects.none(),
+        label=gettext_lazy("支出资金"),
+        error_messages={
+            "required": gettext_lazy("请选择支出资金。"),
+            "invalid_choice": gettext_lazy("所选资金不可用于本次发放，请重新选择。"),
+        },
+    )
+
+
+def _check_sheet(form: forms.Form) -> None:
+    data = form.cleaned_data
+    method = data.get("method")
+    if method and method != PaymentMethod.BANK and not data.get("signed_sheet"):
+        form.add_error("signed_sheet", _("现金或实物发放须上传签收单。"))
+
+
+class PayForm(forms.Form):
+    # The application the form was shown for: a form posted to another
+    # application's address is refused instead of paying the wrong family.
+    application = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**62)
+    fund = _fund_field()
+    method = _method_field()
+    signed_sheet = _sheet_field()
+
+    def __init__(self, *args: Any, application: Application, funds: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.application_pk = application.pk
+        self.fields["application"].initial = application.pk
+        self.fields["fund"].queryset = funds  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("application") != self.application_pk:
+            # A hidden field: the message goes on top of the form.
+            raise forms.ValidationError(_("表单与该申请不符，请刷新页面后重新提交。"))
+        _check_sheet(self)
+        return data
+
+
+class QueueFilterForm(forms.Form):
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(),
+        required=False,
+        label=gettext_lazy("帮扶项目"),
+        empty_label=gettext_lazy("全部项目"),
+    )
+    unit = UnitChoiceField(queryset=Unit.objects.none(), required=False, label=gettext_lazy("工会"))
+
+    def __init__(self, *args: Any, programs: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs  # type: ignore[attr-defined]
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+    def to_filter(self) -> QueueFilter:
+        return QueueFilter(
+            program=self.cleaned_data.get("program"), unit=self.cleaned_data.get("unit")
+        )
+
+
+class BatchPayForm(forms.Form):
+    applications = forms.ModelMultipleChoiceField(
+        queryset=Application.objects.none(),
+        label=gettext_lazy("发放的申请"),
+        widget=forms.MultipleHiddenInput,
+        error_messages={
+            "required": gettext_lazy("请至少勾选一笔已批准的申请。"),
+            "invalid_choice": gettext_lazy(
+                "所选申请中有已发放或不在您工会范围内的，请刷新后重试。"
+            ),
+            "invalid_pk_value": gettext_lazy("所选申请无效，请刷新后重试。"),
+        },
+    )
+    fund = _fund_field()
+    method = _method_field()
+    title = forms.CharField(
+        label=gettext_lazy("批次名称"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("不填则按资金名称命名。"),
+    )
+    signed_sheet = _sheet_field()
+
+    def __init__(self, *args: Any, applications: Any, funds: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["applications"].queryset = applications  # type: ignore[attr-defined]
+        self.fields["fund"].queryset = funds  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _check_sheet(self)
+        return data
+
+    def chosen(self) -> set[int]:
+        """The ticked application ids, also when the form did not validate."""
+        values = self.data.getlist("applications") if hasattr(self.data, "getlist") else []
+        return {int(v) for v in values if str(v).isdigit()}
+
+
+class PaymentReverseForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("冲正理由"),
+        max_length=REASON_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": gettext_lazy("冲正须填写理由。")},
+    )

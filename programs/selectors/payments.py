@@ -1,0 +1,188 @@
+"""Reads for paying aid: the queue of approved applications, the funds a
+payer may draw on, payment batches and their payments.
+
+Applications are scoped by their household's union, payments and batches by
+their fund's union; acting takes `fund.manage`, reading `fund.view`."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from accounts.models import Unit, User
+from accounts.paging import paged
+from accounts.scoping import get_scoped, require_action, units_for
+from funds import selectors as fund_selectors
+from funds.models import Fund
+
+from ..models import (
+    AidPayment,
+    Application,
+    ApplicationStatus,
+    Kind,
+    PaymentBatch,
+    Program,
+)
+
+MANAGE = "fund.manage"
+VIEW = "fund.view"
+CENT = Decimal("0.01")
+ZERO = fund_selectors.ZERO
+MONEY = fund_selectors.MONEY
+
+
+def _payable() -> Q:
+    # Loans are paid out by the loan screen (which sets the schedule), and
+    # help without money (a service, zero yuan) has nothing to pay.
+    return Q(status=ApplicationStatus.APPROVED, amount__gt=0) & ~Q(program__kind=Kind.LOAN)
+
+
+@dataclass
+class QueueFilter:
+    program: Program | None = None
+    unit: Unit | None = None
+
+
+def payable(user: User) -> QuerySet[Application]:
+    """Approved, unpaid applications of households in the user's finance units."""
+    require_action(user, MANAGE)
+    return Application.objects.filter(_payable(), household__unit__in=units_for(user, MANAGE))
+
+
+def payment_queue(user: User, flt: QueueFilter) -> QuerySet[Application]:
+    """The queue page's rows: `payable`, filtered, with what each row shows."""
+    qs = payable(user)
+    if flt.program is not None:
+        qs = qs.filter(program=flt.program)
+    if flt.unit is not None:
+        qs = qs.filter(household__unit__path__startswith=flt.unit.path)
+    return paged(
+        qs.select_related("household__unit", "program", "batch", "claim")
+        .prefetch_related(
+            "decisions",
+            "claim__votes",
+            # Only the funds this payer could draw on: never another county's.
+            Prefetch(
+                "program__funds",
+                queryset=Fund.objects.filter(unit__in=units_for(user, MANAGE)).order_by(
+                    "-year", "name"
+                ),
+            ),
+        )
+        .order_by("program__name", "household__unit__path", "household__name", "pk")
+    )
+
+
+def queue_total(applications: QuerySet[Application]) -> dict[str, Any]:
+    """How many applications the queue holds and what they add up to."""
+    row = applications.order_by().aggregate(
+        count=Count("pk"), total=Coalesce(Sum("amount"), ZERO, output_field=MONEY)
+    )
+    return {"count": row["count"], "total": Decimal(row["total"] or 0).quantize(CENT)}
+
+
+def queue_programs(user: User) -> QuerySet[Program]:
+    """Programs with something to pay in the user's units (the filter's choices)."""
+    waiting = payable(user).values("program_id")
+    return Program.objects.filter(pk__in=waiting).order_by("name")
+
+
+def get_application_to_pay(user: User, pk: Any) -> Application:
+    queryset = Application.objects.select_related(
+        "household__unit", "program", "drafted_by", "batch"
+    ).prefetch_related("decisions__actor")
+    return get_scoped(user, queryset, pk, action=MANAGE, unit_field="household__unit")
+
+
+def pay_funds(user: User, application: Application) -> QuerySet[Fund]:
+    """The program's funds this payer manages that reach the household's union,
+    each with its balance."""
+    # The household's union and the unions above it, read off its path.
+    reaching = [int(part) for part in application.household.unit.path.split("/") if part]
+    return fund_selectors.managed_funds(user).filter(
+        programs=application.program, unit_id__in=reaching
+    )
+
+
+def live_payment(application: Application) -> AidPayment | None:
+    return (
+        application.payments.filter(reversal__isnull=True)
+        .select_related("fund__unit", "paid_by", "batch", "entry")
+        .first()
+    )
+
+
+def past_payments(application: Application) -> list[AidPayment]:
+    """Payments of the application that were reversed, newest first."""
+    return list(
+        application.payments.filter(reversal__isnull=False).select_related(
+            "fund", "paid_by", "reversal__actor"
+        )
+    )
+
+
+# -- Batches and payments --------------------------------------------------------------
+
+
+def batch_list(user: User) -> QuerySet[PaymentBatch]:
+    require_action(user, VIEW)
+    live = Q(payments__reversal__isnull=True)
+    return (
+        PaymentBatch.objects.filter(fund__unit__in=units_for(user, VIEW))
+        .select_related("fund__unit", "created_by")
+        .annotate(
+            paid_count=Count("payments", filter=live),
+            paid_total=Coalesce(
+                Sum("payments__entry__amount", filter=live), ZERO, output_field=MONEY
+            ),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def get_batch_for(user: User, pk: Any, *, action: str = VIEW) -> PaymentBatch:
+    queryset = PaymentBatch.objects.select_related("fund__unit", "created_by")
+    return get_scoped(user, queryset, pk, action=action, unit_field="fund__unit")
+
+
+def batch_payments(batch: PaymentBatch) -> list[AidPayment]:
+    return list(
+        batch.payments.select_related(
+            "application__household__unit", "application__program", "entry", "reversal", "paid_by"
+        ).order_by("pk")
+    )
+
+
+@dataclass
+class BatchTotals:
+    count: int
+    total: Decimal
+    reversed_count: int
+
+
+def batch_totals(batch: PaymentBatch) -> BatchTotals:
+    """What the batch paid and still stands: the sum of its live payments'
+    ledger entries (reversed payments are left out)."""
+    row = batch.payments.aggregate(
+        count=Count("pk", filter=Q(reversal__isnull=True)),
+        total=Coalesce(
+            Sum("entry__amount", filter=Q(reversal__isnull=True)), ZERO, output_field=MONEY
+        ),
+        reversed_count=Count("pk", filter=Q(reversal__isnull=False)),
+    )
+    return BatchTotals(row["count"], Decimal(row["total"]).quantize(CENT), row["reversed_count"])
+
+
+def bank_file_rows(batch: PaymentBatch) -> list[AidPayment]:
+    """The transfers the bank is asked to make: the live payments, in order."""
+    return list(batch.payments.filter(reversal__isnull=True).select_related("entry").order_by("pk"))
+
+
+def get_payment_for(user: User, pk: Any, *, action: str = VIEW) -> AidPayment:
+    queryset = AidPayment.objects.select_related(
+        "application__household__unit", "application__program", "fund__unit", "batch",
+        "entry", "reversal", "paid_by",
+    )  # fmt: skip
+    return get_scoped(user, queryset, pk, action=action, unit_field="fund__unit")

@@ -1,0 +1,17 @@
+"""One generator per document (see base.py); importing the package
+registers them all in REGISTRY."""
+
+from . import approval, household, notices, payments, statement
+from .base import REGISTRY, Document, Generator, Table
+
+__all__ = [
+    "REGISTRY",
+    "Document",
+    "Generator",
+    "Table",
+    "approval",
+    "household",
+    "notices",
+    "payments",
+    "statement",
+]

@@ -1,0 +1,408 @@
+"""发放台账 (disbursement ledger) and 签收单 (sign-off sheet).
+
+The ledger lists aid payments, live and reversed, with the reversal beside
+the payment it undid; its amounts are the ledger entries' own (the payment
+entry and its reversing entry), so its 实发 total is what the fund page and
+the payment batch page show for the same rows.
+"""
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from accounts.masking import mask_id_number
+from accounts.models import User
+from accounts.scoping import require_action, units_for
+from funds import selectors as fund_selectors
+from funds.models import Fund
+from programs.models import AidPayment, PaymentBatch, PaymentMethod, Program
+from programs.selectors import payments as payment_selectors
+
+from .base import (
+    DATE,
+    ID,
+    INT,
+    MONEY,
+    PDF,
+    XLSX,
+    Column,
+    Document,
+    Generator,
+    Row,
+    Table,
+    Unmasker,
+    money,
+    period_text,
+    register,
+)
+from .options import PeriodOptions, ProgramLedgerOptions, SignoffOptions
+from .scope import active_units, visible_programs
+
+VIEW = "fund.view"
+MANAGE = "fund.manage"
+CHUNK = 2000
+AMOUNT: DecimalField = DecimalField(max_digits=16, decimal_places=2)
+NOTHING = Value(Decimal("0.00"), output_field=AMOUNT)
+
+
+def _sum(field: str, **filters: Any) -> Coalesce:
+    return Coalesce(Sum(field, **filters), NOTHING, output_field=AMOUNT)
+
+
+# -- 发放台账 ----------------------------------------------------------------------------
+
+LEDGER_FIELDS = (
+    "paid_on",
+    "application__household__name",
+    "application__household__id_number",
+    "application__household__unit__name",
+    "application__household__unit__path",
+    "application__program__name",
+    "fund__name",
+    "method",
+    "entry__amount",
+    "reversal__occurred_on",
+    "reversal__amount",
+)
+
+
+def ledger_columns() -> list[Column]:
+    # Widths in characters, a Chinese character counting two (as in Excel):
+    # the same proportions give the landscape PDF one line per payment.
+    return [
+        Column("seq", _("序号"), INT, 6),
+        Column("paid_on", _("发放日期"), DATE, 11),
+        Column("name", _("户主姓名"), width=9),
+        Column("id_number", _("身份证号"), ID, 20),
+        Column("unit", _("所属工会"), width=20),
+        Column("program", _("帮扶项目"), width=18),
+        Column("fund", _("资金"), width=16),
+        Column("method", _("发放方式"), width=12),
+        Column("amount", _("发放金额"), MONEY, 11),
+        Column("reversed_on", _("冲正日期"), DATE, 11),
+        Column("reversed", _("冲正金额"), MONEY, 11),
+        Column("net", _("实发金额"), MONEY, 11),
+    ]
+
+
+def disbursements(payments: QuerySet[AidPayment], unmask: Unmasker) -> Table:
+    """The one selector of the ledger: its rows, streamed in payment order,
+    and its totals, added up by the database from the same rows."""
+    qs = payments.order_by("paid_on", "pk")
+    totals = qs.aggregate(
+        count=Count("pk"),
+        paid=_sum("entry__amount"),
+        reversed=_sum("reversal__amount"),
+        reversed_count=Count("reversal"),
+    )
+    paid, reversed_ = money(totals["paid"]), money(totals["reversed"])
+    methods = {value: str(label) for value, label in PaymentMethod.choices}
+
+    def rows() -> Iterator[Row]:
+        values = qs.values_list(*LEDGER_FIELDS).iterator(chunk_size=CHUNK)
+        for seq, row in enumerate(values, 1):
+            paid_on, name, idn, unit, path, program, fund, method, amount, r_on, r_amount = row
+            yield (
+                seq,
+                paid_on,
+                unmask.name(name, path),
+                mask_id_number(idn),
+                unit,
+                program,
+                fund,
+                methods.get(method, method),
+                amount,
+                r_on,
+                r_amount,
+                amount - r_amount if r_amount is not None else amount,
+            )
+
+    net = paid - reversed_
+    return Table(
+        columns=ledger_columns(),
+        rows=rows,
+        count=totals["count"],
+        totals={"amount": paid, "reversed": reversed_, "net": net},
+        sheet=_("发放台账"),
+        capitals=[(_("实发金额合计"), net)],
+        meta={"reversed_count": totals["reversed_count"]},
+    )
+
+
+def _in_period(payments: QuerySet[AidPayment], options: Mapping[str, Any]) -> QuerySet[AidPayment]:
+    if options.get("date_from"):
+        payments = payments.filter(paid_on__gte=options["date_from"])
+    if options.get("date_to"):
+        payments = payments.filter(paid_on__lte=options["date_to"])
+    return payments
+
+
+def _ledger_document(
+    generator: Generator, key: str, scope: str, table: Table, options: Mapping[str, Any], **kw: Any
+) -> Document:
+    period = period_text(options.get("date_from"), options.get("date_to"))
+    count = _("共 %(n)s 笔，其中已冲正 %(r)s 笔") % {
+        "n": table.count,
+        "r": table.meta.get("reversed_count", 0),
+    }
+    return Document(
+        report=generator.name,
+        title=_("帮扶资金发放台账"),
+        number=generator.number(key),
+        template="reports/pdf/disbursements.html",
+        filename=f"disbursements-{key}",
+        table=table,
+        landscape=True,
+        context={"scope": scope, "period": period, "count_text": count},
+        facts=[(_("范围"), scope), (_("发放期间"), period), (_("笔数"), count)],
+        **kw,
+    )
+
+
+@register
+class FundDisbursements(Generator):
+    """The ledger of one fund, from the fund's page."""
+
+    name = "fund_disbursements"
+    prefix = "FFTZ"
+    action = VIEW
+    formats = (PDF, XLSX)
+
+    def target(self, user: User, pk: Any) -> Fund:
+        return fund_selectors.get_fund_for(user, pk)
+
+    def options(self, user: User, target: Any, data: Mapping[str, Any] | None) -> PeriodOptions:
+        return PeriodOptions(data)
+
+    def build(self, user: User, target: Fund, options: dict[str, Any]) -> Document:
+        table = disbursements(
+            _in_period(AidPayment.objects.filter(fund=target), options), Unmasker(user)
+        )
+        scope = _("资金：%(f)s（%(y)s）· %(u)s") % {
+            "f": target.name,
+            "y": target.year,
+            "u": target.unit.name,
+        }
+        return _ledger_document(
+            self, f"F{target.pk}", scope, table, options, obj=target, unit=target.unit
+        )
+
+
+@register
+class ProgramDisbursements(Generator):
+    """The ledger of one program, across the funds the person may read."""
+
+    name = "program_disbursements"
+    prefix = "FFTZ"
+    action = VIEW
+    formats = (PDF, XLSX)
+    required = ("program",)
+
+    def options(
+        self, user: User, target: Any, data: Mapping[str, Any] | None
+    ) -> ProgramLedgerOptions:
+        return ProgramLedgerOptions(
+            data, programs=visible_programs(user, VIEW), units=active_units(user, VIEW)
+        )
+
+    def build(self, user: User, target: Any, options: dict[str, Any]) -> Document:
+        program: Program = options["program"]
+        payments = AidPayment.objects.filter(
+            application__program=program, fund__unit__in=units_for(user, VIEW)
+        )
+        unit = options.get("unit")
+        if unit is not None:
+            payments = payments.filter(fund__unit__path__startswith=unit.path)
+        table = disbursements(_in_period(payments, options), Unmasker(user))
+        scope = _("帮扶项目：%(p)s") % {"p": program.name}
+        if unit is not None:
+            scope += " · " + unit.name
+        return _ledger_document(
+            self, f"P{program.pk}", scope, table, options, obj=program, unit=unit
+        )
+
+
+# -- 签收单 ------------------------------------------------------------------------------
+
+
+def signoff_columns(goods: bool) -> list[Column]:
+    return [
+        Column("seq", _("序号"), INT, 5),
+        Column("name", _("姓名"), width=10),
+        Column("id_number", _("身份证号"), ID, 20),
+        Column("unit", _("所属工会"), width=18),
+        Column("program", _("发放物品") if goods else _("帮扶项目"), width=18),
+        Column("amount", _("折合金额") if goods else _("金额"), MONEY, 12),
+        Column("signature", _("领取人签名"), width=16),
+        Column("signed_on", _("领取日期"), width=12),
+    ]
+
+
+def signoff(
+    rows_from: QuerySet[Any], *, household: str, program: str, amount: str, goods: bool,
+    unmask: Unmasker,
+) -> Table:  # fmt: skip
+    """The one selector of the sign-off sheet, for payments (a batch) or for
+    approved applications (before paying): `household`, `program` and
+    `amount` name the fields to read on either."""
+    qs = rows_from.order_by(f"{household}unit__path", f"{household}name", "pk")
+    totals = qs.aggregate(count=Count("pk"), total=_sum(amount))
+    total = money(totals["total"])
+    fields = (
+        f"{household}name",
+        f"{household}id_number",
+        f"{household}unit__name",
+        f"{household}unit__path",
+        program,
+        amount,
+    )
+
+    def rows() -> Iterator[Row]:
+        values = qs.values_list(*fields).iterator(chunk_size=CHUNK)
+        for seq, (name, idn, unit, path, program_name, value) in enumerate(values, 1):
+            yield (
+                seq,
+                unmask.name(name, path),
+                mask_id_number(idn),
+                unit,
+                program_name,
+                value,
+                "",
+                "",
+            )
+
+    return Table(
+        columns=signoff_columns(goods),
+        rows=rows,
+        count=totals["count"],
+        totals={"amount": total},
+        sheet=_("签收单"),
+        capitals=[(_("合计金额"), total)],
+    )
+
+
+def _signoff_document(
+    generator: Generator, key: str, title: str, scope: str, table: Table, **kw: Any
+) -> Document:
+    count = _("共 %(n)s 人") % {"n": table.count}
+    return Document(
+        report=generator.name,
+        title=title,
+        number=generator.number(key),
+        template="reports/pdf/signoff.html",
+        filename=f"signoff-{key}",
+        table=table,
+        context={"scope": scope, "count_text": count},
+        facts=[(_("范围"), scope), (_("人数"), count)],
+        **kw,
+    )
+
+
+def _signoff_title(method: str) -> str:
+    if method == PaymentMethod.GOODS:
+        return _("帮扶物资发放签收单")
+    if method == PaymentMethod.CASH:
+        return _("帮扶现金发放签收单")
+    return _("帮扶资金发放签收单")
+
+
+@register
+class BatchSignoff(Generator):
+    """The sheet of a payment batch: its live payments (a reversed one is no
+    longer handed out)."""
+
+    name = "batch_signoff"
+    prefix = "QS"
+    action = VIEW
+    formats = (PDF, XLSX)
+
+    def target(self, user: User, pk: Any) -> PaymentBatch:
+        return payment_selectors.get_batch_for(user, pk)
+
+    def build(self, user: User, target: PaymentBatch, options: dict[str, Any]) -> Document:
+        goods = target.method == PaymentMethod.GOODS
+        table = signoff(
+            target.payments.filter(reversal__isnull=True),
+            household="application__household__",
+            program="application__program__name",
+            amount="entry__amount",
+            goods=goods,
+            unmask=Unmasker(user),
+        )
+        scope = _("发放批次：%(t)s · %(f)s（%(m)s）") % {
+            "t": target.title,
+            "f": target.fund.name,
+            "m": target.get_method_display(),
+        }
+        return _signoff_document(
+            self,
+            f"B{target.pk}",
+            _signoff_title(target.method),
+            scope,
+            table,
+            obj=target,
+            unit=target.fund.unit,
+        )
+
+
+@register
+class ApplicationsSignoff(Generator):
+    """The sheet for approved applications not yet paid, printed before a
+    cash or goods hand-out; the signed sheet is then uploaded with the
+    payment."""
+
+    name = "signoff"
+    prefix = "QS"
+    action = MANAGE
+    formats = (PDF, XLSX)
+    required = ("program", "application")
+
+    def options(self, user: User, target: Any, data: Mapping[str, Any] | None) -> SignoffOptions:
+        payable = payment_selectors.payable(user)
+        return SignoffOptions(
+            data,
+            programs=Program.objects.filter(pk__in=payable.values("program_id"))
+            .select_related("unit")
+            .order_by("name", "pk"),
+            units=active_units(user, MANAGE),
+            applications=payable,
+        )
+
+    def build(self, user: User, target: Any, options: dict[str, Any]) -> Document:
+        require_action(user, MANAGE)
+        applications = payment_selectors.payable(user)
+        chosen = options.get("application")
+        if chosen:
+            applications = applications.filter(pk__in=[a.pk for a in chosen])
+        program = options.get("program")
+        if program is not None:
+            applications = applications.filter(program=program)
+        unit = options.get("unit")
+        if unit is not None:
+            applications = applications.filter(household__unit__path__startswith=unit.path)
+        method = options.get("method") or PaymentMethod.CASH
+        table = signoff(
+            applications,
+            household="household__",
+            program="program__name",
+            amount="amount",
+            goods=method == PaymentMethod.GOODS,
+            unmask=Unmasker(user),
+        )
+        parts = [program.name if program is not None else _("所选申请")]
+        if unit is not None:
+            parts.append(unit.name)
+        key = f"P{program.pk}" if program is not None else "A"
+        return _signoff_document(
+            self,
+            key,
+            _signoff_title(method),
+            " · ".join(parts),
+            table,
+            obj=program,
+            unit=unit,
+        )

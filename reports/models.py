@@ -1,0 +1,70 @@
+"""Background jobs: big exports, imports and batch PDFs run outside the web
+worker; the page polls the job's progress and offers the file when done."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy
+
+from cases.models.household import private_storage
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", gettext_lazy("排队中")
+    RUNNING = "running", gettext_lazy("处理中")
+    DONE = "done", gettext_lazy("已完成")
+    FAILED = "failed", gettext_lazy("失败")
+
+
+def _job_path(instance: "Job", filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"jobs/{instance.created_by_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class Job(models.Model):
+    kind = models.CharField(gettext_lazy("类型"), max_length=40)
+    title = models.CharField(gettext_lazy("名称"), max_length=200)
+    params = models.JSONField(gettext_lazy("参数"), default=dict, blank=True)
+    status = models.CharField(
+        gettext_lazy("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    done = models.PositiveIntegerField(gettext_lazy("已处理"), default=0)
+    total = models.PositiveIntegerField(gettext_lazy("总数"), default=0)
+    file = models.FileField(
+        gettext_lazy("结果文件"), storage=private_storage, upload_to=_job_path, blank=True
+    )
+    filename = models.CharField(gettext_lazy("文件名"), max_length=200, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    # What the job reports back to the person: a summary, or why it failed.
+    message = models.TextField(gettext_lazy("结果说明"), blank=True)
+    result = models.JSONField(gettext_lazy("结果数据"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("发起人"),
+        on_delete=models.CASCADE,
+        related_name="jobs",
+    )
+    created_at = models.DateTimeField(gettext_lazy("发起时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(gettext_lazy("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("后台任务")
+        verbose_name_plural = gettext_lazy("后台任务")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="job_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, self.done * 100 // self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
