@@ -100,16 +100,27 @@ def can_unmask(user: User, unit: Unit) -> bool:
 
 
 def get_scoped(
-    user: User, queryset: QuerySet[M], pk: object, *, action: str, unit_field: str = "unit"
+    user: User,
+    queryset: QuerySet[M],
+    pk: object,
+    *,
+    action: str | tuple[str, ...],
+    unit_field: str = "unit",
 ) -> M:
     """One object by pk if the user may do `action` on it: 403 without the
-    role anywhere, 404 when its unit lies outside the units the role covers."""
-    require_action(user, action)
+    role anywhere, 404 when its unit lies outside the units the role covers.
+    A page that several actions open passes them as a tuple: any one will do."""
+    actions = (action,) if isinstance(action, str) else action
+    if not any(roles_for(user, a) for a in actions):
+        raise PermissionDenied
     try:
         pk = int(pk)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise Http404 from None
-    obj = queryset.filter(pk=pk, **{f"{unit_field}__in": units_for(user, action)}).first()
+    scope = Q()
+    for a in actions:
+        scope |= Q(**{f"{unit_field}__in": units_for(user, a)})
+    obj = queryset.filter(scope, pk=pk).first()
     if obj is None:
         raise Http404
     return obj

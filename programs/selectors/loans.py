@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import (
     DecimalField,
     F,
-    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -27,11 +26,10 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest
-from django.http import Http404
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.scoping import roles_for, unit_q, units_for
+from accounts.scoping import get_scoped, roles_for, unit_q
 from cases import clock
 from funds.models import LedgerEntry
 
@@ -63,26 +61,6 @@ def scope_q(user: User, actions: tuple[str, ...], prefix: str) -> Q | None:
     if not paths:
         return None
     return unit_q(paths, prefix=prefix)
-
-
-def get_scoped_any(
-    user: User, queryset: QuerySet[Any], pk: object, *, actions: tuple[str, ...], unit_field: str
-) -> Any:
-    """Like accounts.scoping.get_scoped, for a page several actions open:
-    403 without any of them anywhere, 404 outside the units they cover."""
-    if not any(roles_for(user, action) for action in actions):
-        raise PermissionDenied
-    try:
-        pk = int(pk)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise Http404 from None
-    scope = Q()
-    for action in actions:
-        scope |= Q(**{f"{unit_field}__in": units_for(user, action)})
-    obj: Model | None = queryset.filter(scope, pk=pk).first()
-    if obj is None:
-        raise Http404
-    return obj
 
 
 # -- figures -------------------------------------------------------------------
@@ -215,7 +193,7 @@ def get_loan_for(
     queryset = with_figures(Loan.objects.all(), today or clock.today()).select_related(
         "household__unit", "fund__unit", "application__program", "payment", "created_by"
     )
-    loan: Loan = get_scoped_any(user, queryset, pk, actions=actions, unit_field="household__unit")
+    loan: Loan = get_scoped(user, queryset, pk, action=actions, unit_field="household__unit")
     return loan
 
 
@@ -299,8 +277,8 @@ def get_repayment_for(
     fund the money went into): 403 without it, 404 outside its units. With
     its loan's figures as they stand."""
     queryset = Repayment.objects.select_related("entry__reversed_by", "actor")
-    repayment: Repayment = get_scoped_any(
-        user, queryset, pk, actions=(action,), unit_field="loan__fund__unit"
+    repayment: Repayment = get_scoped(
+        user, queryset, pk, action=(action,), unit_field="loan__fund__unit"
     )
     loan = (
         with_figures(Loan.objects.filter(pk=repayment.loan_id), today or clock.today())

@@ -23,14 +23,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from accounts.scoping import covers
+from accounts.scoping import covers, get_scoped
 from cases import clock
 from cases.models import Household
 from cases.selectors import search_q
 from funds.models import LedgerEntry
 
 from ..models import Claim, ClaimStatus, ClaimVote, Cooperative, CoopMember, Premium, PremiumKind
-from .loans import MONEY, ZERO, get_scoped_any, reversal_reason, scope_q
+from .loans import MONEY, ZERO, reversal_reason, scope_q
 
 VIEW_ACTIONS = ("household.view", "fund.view")
 ENROLL_ACTIONS = ("household.edit", "fund.manage")
@@ -76,7 +76,7 @@ def coop_list(user: User) -> QuerySet[Cooperative]:
 
 def get_coop_for(user: User, pk: object, *, actions: tuple[str, ...] = VIEW_ACTIONS) -> Cooperative:
     queryset = _with_figures(Cooperative.objects.select_related("unit", "fund__unit", "program"))
-    coop: Cooperative = get_scoped_any(user, queryset, pk, actions=actions, unit_field="unit")
+    coop: Cooperative = get_scoped(user, queryset, pk, action=actions, unit_field="unit")
     return coop
 
 
@@ -134,8 +134,8 @@ def get_member_for(user: User, pk: object, *, actions: tuple[str, ...]) -> CoopM
     queryset = CoopMember.objects.select_related(
         "cooperative__unit", "cooperative__fund__unit", "household__unit"
     )
-    member: CoopMember = get_scoped_any(
-        user, queryset, pk, actions=actions, unit_field="household__unit"
+    member: CoopMember = get_scoped(
+        user, queryset, pk, action=actions, unit_field="household__unit"
     )
     return member
 
@@ -176,8 +176,8 @@ def get_premium_for(user: User, pk: object, *, action: str) -> Premium:
         "entry__reversed_by",
         "actor",
     )
-    premium: Premium = get_scoped_any(
-        user, queryset, pk, actions=(action,), unit_field="member__cooperative__fund__unit"
+    premium: Premium = get_scoped(
+        user, queryset, pk, action=(action,), unit_field="member__cooperative__fund__unit"
     )
     return premium
 
@@ -189,8 +189,8 @@ def get_claim_for(user: User, pk: object) -> Claim:
         "submitted_by",
         "application",
     )
-    claim: Claim = get_scoped_any(
-        user, queryset, pk, actions=VIEW_ACTIONS, unit_field="member__household__unit"
+    claim: Claim = get_scoped(
+        user, queryset, pk, action=VIEW_ACTIONS, unit_field="member__household__unit"
     )
     return claim
 

@@ -14,7 +14,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.scoping import can_unmask, covers, units_for
+from accounts.scoping import can_unmask, covers, get_scoped, units_for
 from accounts.web import attach_errors as _attach_errors
 from cases import clock
 
@@ -103,8 +103,8 @@ def loan_disburse(request: HttpRequest, pk: int) -> HttpResponse:
     queryset = Application.objects.filter(program__kind=Kind.LOAN).select_related(
         "household__unit", "program"
     )
-    application: Application = selectors.get_scoped_any(
-        user, queryset, pk, actions=(FINANCE,), unit_field="household__unit"
+    application: Application = get_scoped(
+        user, queryset, pk, action=(FINANCE,), unit_field="household__unit"
     )
     done = Loan.objects.filter(application=application).first()
     if done is not None:
