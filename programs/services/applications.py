@@ -50,6 +50,57 @@ def to_amount(value: Any, field: str = "amount") -> Decimal:
     return cents
 
 
+# An application's life: each status and the statuses it may move to. A paid
+# application goes back to approved only when its payment is reversed.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.PENDING, S.WITHDRAWN}),
+    S.PENDING: frozenset({S.PENDING_PARENT, S.APPROVED, S.REJECTED, S.WITHDRAWN}),
+    S.PENDING_PARENT: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN}),
+    S.APPROVED: frozenset({S.PAID}),
+    S.PAID: frozenset({S.APPROVED}),
+    S.REJECTED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+
+
+def _check_move(before: str, to: str) -> None:
+    if to not in TRANSITIONS.get(before, frozenset()):
+        raise ValidationError(
+            _("该申请当前为“%(f)s”，不能变为“%(t)s”。") % {"f": S(before).label, "t": S(to).label}
+        )
+
+
+def application_move(
+    *,
+    actor: User,
+    application: Application,
+    to: str,
+    action: str,
+    changes: dict[str, Any] | None = None,
+) -> Application:
+    """The one place an application's status changes. The caller holds the
+    row lock; the audit event is the history row (who, when, from, to, why)."""
+    before = application.status
+    _check_move(before, to)
+    application.status = to
+    application.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=application.household,
+        unit=application.household.unit,
+        changes={"status": [before, to], **(changes or {})},
+    )
+    return application
+
+
+def applications_move_all(queryset: Any, *, before: str, to: str) -> int:
+    """Move every application of `queryset` in status `before` at once (a
+    batch's lines); the caller records one audit event for the batch."""
+    _check_move(before, to)
+    return int(queryset.filter(status=before).update(status=to))
+
+
 def threshold_for(program: Program, household: Household) -> Decimal | None:
     """本级审批限额: the most the household's own union may approve alone."""
     for row in program.thresholds.all():
@@ -223,17 +274,13 @@ def application_withdraw(*, actor: User, application: Application, reason: str) 
         raise ValidationError(_("该申请已审批，不能撤回。"))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写撤回理由。")})
-    before = application.status
-    application.status = S.WITHDRAWN
-    application.save(update_fields=["status"])
-    audit_record(
+    return application_move(
         actor=actor,
+        application=application,
+        to=S.WITHDRAWN,
         action="application.withdraw",
-        obj=application.household,
-        unit=application.household.unit,
-        changes={"status": [before, S.WITHDRAWN], "reason": [None, reason.strip()]},
+        changes={"reason": [None, reason.strip()]},
     )
-    return application
 
 
 def decision_level(application: Application) -> str:
@@ -275,20 +322,18 @@ def decide(*, actor: User, application: Application, approve: bool, note: str = 
             )
     except IntegrityError:
         raise ValidationError(_("该申请已由他人审批。")) from None
-    before = application.status
     if not approve:
-        application.status = S.REJECTED
+        to = S.REJECTED
     elif level == DecisionLevel.UNIT and application.needs_parent:
-        application.status = S.PENDING_PARENT
+        to = S.PENDING_PARENT
     else:
-        application.status = S.APPROVED
-    application.save(update_fields=["status"])
-    audit_record(
+        to = S.APPROVED
+    application_move(
         actor=actor,
+        application=application,
+        to=to,
         action="application.approve" if approve else "application.reject",
-        obj=application.household,
-        unit=application.household.unit,
-        changes={"status": [before, application.status], "level": [None, level]},
+        changes={"level": [None, level]},
     )
     return decision
 

@@ -161,7 +161,7 @@ def batch_submit(*, actor: User, batch: Batch) -> Batch:
         raise PermissionDenied(_("您无权提交该批次。"))
     if batch.status != BatchStatus.DRAFT:
         raise ValidationError(_("该批次已提交。"))
-    count = batch.lines.filter(status=S.DRAFT).update(status=S.PENDING)
+    count = applications.applications_move_all(batch.lines.all(), before=S.DRAFT, to=S.PENDING)
     if not count:
         raise ValidationError(_("批次中没有待提交的申请。"))
     batch.status = BatchStatus.SUBMITTED

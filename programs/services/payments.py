@@ -31,7 +31,7 @@ from ..models import (
     PaymentBatch,
     PaymentMethod,
 )
-from .applications import application_lock
+from .applications import application_lock, application_move
 
 S = ApplicationStatus
 FINANCE = "fund.manage"
@@ -150,13 +150,11 @@ def pay(
     if signed_sheet is not None:
         payment.signed_sheet.save(signed_sheet.name or "sheet", signed_sheet, save=False)
     payment.save()
-    application.status = S.PAID
-    application.save(update_fields=["status"])
-    audit_record(
+    application_move(
         actor=actor,
+        application=application,
+        to=S.PAID,
         action="application.pay",
-        obj=household,
-        unit=household.unit,
         changes={"amount": [None, str(application.amount)], "fund": [None, str(fund)]},
     )
     return payment
@@ -284,16 +282,24 @@ def aid_payment_reverse(*, actor: User, payment: AidPayment, reason: str) -> Aid
     payment.reversal = reversal
     payment.reversal_reason = reason.strip()
     payment.save(update_fields=["reversal", "reversal_reason"])
+    changes = {"amount": [str(payment.amount), None], "reason": [None, reason.strip()]}
     if application.status == S.PAID:
-        application.status = S.APPROVED
-        application.save(update_fields=["status"])
-    audit_record(
-        actor=actor,
-        action="application.payment_reverse",
-        obj=application.household,
-        unit=application.household.unit,
-        changes={"amount": [str(payment.amount), None], "reason": [None, reason.strip()]},
-    )
+        # Payable again: the approval stands, only the money went back.
+        application_move(
+            actor=actor,
+            application=application,
+            to=S.APPROVED,
+            action="application.payment_reverse",
+            changes=changes,
+        )
+    else:
+        audit_record(
+            actor=actor,
+            action="application.payment_reverse",
+            obj=application.household,
+            unit=application.household.unit,
+            changes=changes,
+        )
     return payment
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.models import AuditEvent
 from funds.services import balance_of
 from programs.models import ApplicationStatus as S
 from programs.services import applications, payments
@@ -65,3 +66,19 @@ def test_a_changed_amount_needs_a_reason(alice, household, festival):
             actor=alice, household=household, program=festival, amount="1200"
         )
     assert "amount_reason" in err.value.error_dict
+
+
+@pytest.mark.django_db
+def test_every_status_change_goes_through_the_table(alice, carol, household, festival):
+    assert set(applications.TRANSITIONS) == set(S.values)
+    app = applications.application_draft(actor=alice, household=household, program=festival)
+    applications.application_decide(actor=carol, application=app, approve=False, note="不符合条件")
+    app.refresh_from_db()
+    with pytest.raises(ValidationError, match="不能变为"):
+        applications.application_move(
+            actor=carol, application=app, to=S.APPROVED, action="application.approve"
+        )
+    app.refresh_from_db()
+    assert app.status == S.REJECTED
+    trail = AuditEvent.objects.filter(action="application.reject").get()
+    assert trail.changes["status"] == [S.PENDING, S.REJECTED]
