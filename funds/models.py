@@ -27,6 +27,30 @@ class FundSource(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+class IncomeSource(models.Model):
+    """资金来源: an admin-edited list every receipt names (行政划拨, 上级拨款,
+    捐款, 互助会费, …). `code` marks the built-in sources the product itself
+    posts to (a cooperative's premiums go to the source coded "premium")."""
+
+    name = models.CharField(_("名称"), max_length=30, unique=True)
+    code = models.CharField(_("代码"), max_length=30, null=True, blank=True, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("资金来源")
+        verbose_name_plural = _("资金来源")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PayerKind(models.TextChoices):
+    UNIT = "unit", _("单位")
+    PERSON = "person", _("个人")
+
+
 class Restriction(models.TextChoices):
     NONE = "none", _("不限定")
     PURPOSE = "purpose", _("限定用途")
@@ -125,6 +149,21 @@ class LedgerEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="ledger_entries",
     )
+    # Where a receipt came from (every receipt names one) and who paid it.
+    source = models.ForeignKey(
+        IncomeSource,
+        verbose_name=_("资金来源"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    payer_kind = models.CharField(
+        _("缴款方类型"), max_length=8, choices=PayerKind.choices, blank=True
+    )
+    payer = models.CharField(_("缴款方"), max_length=100, blank=True)
+    # Why the value date lies before the day it was recorded (补录).
+    date_reason = models.CharField(_("补录理由"), max_length=200, blank=True)
     donor = models.CharField(_("捐赠人"), max_length=100, blank=True)
     campaign = models.CharField(_("募捐活动"), max_length=100, blank=True)
     receipt_number = models.CharField(_("票据号"), max_length=50, blank=True)
@@ -152,6 +191,8 @@ class LedgerEntry(models.Model):
             # A fund's donations (the campaign sums on its page) and the
             # ledger filtered by kind, without reading the rest of the fund.
             models.Index(fields=["fund", "kind"], name="ledger_fund_kind_idx"),
+            # Receipts by source for a fund and a period (the statement).
+            models.Index(fields=["fund", "source", "occurred_on"], name="ledger_fund_source_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -169,3 +210,22 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         sign = "+" if self.direction > 0 else "−"
         return f"{self.fund} {sign}{self.amount} {self.memo}"
+
+
+class FinanceRules(models.Model):
+    """A union's money rules. A union without a row follows its nearest
+    ancestor's, and the defaults above all."""
+
+    unit = models.OneToOneField(
+        Unit, verbose_name=_("工会"), on_delete=models.CASCADE, related_name="finance_rules"
+    )
+    # Finance may record a payment or receipt up to this many days in the
+    # past, with a reason; older dates only through the history import.
+    backdate_days = models.PositiveSmallIntegerField(_("可补录天数"), default=60)
+
+    class Meta:
+        verbose_name = _("财务规则")
+        verbose_name_plural = _("财务规则")
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.backdate_days}"

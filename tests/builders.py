@@ -93,3 +93,13 @@ def make_household(unit: Unit, **overrides: Any) -> Household:
     }
     fields.update(overrides)
     return Household.objects.create(**fields)
+
+
+def roster_person(unit, user):
+    """The helper-roster entry of a helper with a login (made on first use)."""
+    from cases.models import HelperPerson
+
+    person, _created = HelperPerson.objects.get_or_create(
+        unit=unit, user=user, defaults={"name": user.full_name or user.username}
+    )
+    return person

@@ -4,6 +4,7 @@ from .household import (
     CLOSED_STATUSES,
     Attachment,
     Cause,
+    FileCategory,
     Household,
     HouseholdStatus,
     Member,
@@ -19,6 +20,7 @@ from .workflow import (
     ExitKind,
     FileNumberCounter,
     Helper,
+    HelperPerson,
     HelperRole,
     Holiday,
     IntakeNotice,
@@ -40,7 +42,8 @@ from .workflow import (
 
 __all__ = [
     "CLOSED_STATUSES", "Assessment", "Attachment", "CaseRules", "Cause", "Discussion",
-    "ExitKind", "FileNumberCounter", "Helper", "HelperRole", "Holiday", "Household",
+    "ExitKind", "FileCategory", "FileNumberCounter", "Helper", "HelperPerson", "HelperRole",
+    "Holiday", "Household",
     "HouseholdStatus", "IntakeNotice", "LocalStandard", "Member", "MonthlyIncome",
     "NonCashHelp", "NonCashKind", "NoticeEntry", "Objection", "ObjectionOutcome",
     "ReviewItem", "ReviewOutcome", "ReviewRound", "StatusChange", "Tier", "Visit",

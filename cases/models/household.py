@@ -59,6 +59,23 @@ class Cause(models.Model):
         return self.name
 
 
+class FileCategory(models.Model):
+    """档案分类: admin-defined categories a household may carry beside its
+    tier (大病职工, 帮扶助学, 单亲家庭, 劳模, 农民工, …), any number at once."""
+
+    name = models.CharField(_("名称"), max_length=30, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("档案分类")
+        verbose_name_plural = _("档案分类")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class HouseholdStatus(models.TextChoices):
     """The intake steps (一进二看三算四议五评六公示七确认) and what follows."""
 
@@ -86,7 +103,11 @@ class Household(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.DRAFT
     )
-    file_number = models.CharField(_("档案编号"), max_length=40, null=True, blank=True, unique=True)
+    # Unique per union: numbers issued here carry the union's code; numbers
+    # brought in from a union's old register are kept exactly as given.
+    file_number = models.CharField(  # noqa: DJ001 (NULL until filed; unique when set)
+        _("档案编号"), max_length=40, null=True, blank=True
+    )
 
     # Head of household
     name = models.CharField(_("户主姓名"), max_length=50, db_index=True)
@@ -167,6 +188,10 @@ class Household(models.Model):
         Cause, verbose_name=_("次要致困原因"), blank=True, related_name="secondary_households"
     )
 
+    categories = models.ManyToManyField(
+        FileCategory, verbose_name=_("档案分类"), blank=True, related_name="households"
+    )
+
     bank_name = models.CharField(_("开户银行"), max_length=50, blank=True)
     bank_branch = models.CharField(_("开户网点"), max_length=100, blank=True)
     bank_account = models.CharField(_("银行账号"), max_length=32, blank=True)
@@ -189,6 +214,11 @@ class Household(models.Model):
     exit_reason = models.TextField(_("退出原因"), blank=True)
     exited_on = models.DateField(_("退出日期"), null=True, blank=True)
     retention_until = models.DateField(_("档案保存至"), null=True, blank=True)
+
+    # 建档迁移: set when the file came in from a union's existing register
+    # (filed under the rules of its time, not through the intake steps).
+    migrated_from = models.CharField(_("迁移来源"), max_length=200, blank=True)
+    migrated_at = models.DateTimeField(_("迁移时间"), null=True, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -218,6 +248,11 @@ class Household(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(household_size__gte=1), name="household_size_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "file_number"],
+                condition=Q(file_number__isnull=False),
+                name="household_file_number_unique_per_unit",
             ),
         ]
 

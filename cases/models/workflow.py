@@ -31,6 +31,9 @@ class CaseRules(models.Model):
     review_sample_percent = models.PositiveSmallIntegerField(_("年审实地复核比例（%）"), default=30)
     exit_consecutive_months = models.PositiveSmallIntegerField(_("脱困连续月数"), default=6)
     retention_years = models.PositiveSmallIntegerField(_("档案保存年限"), default=10)
+    helpers_per_household = models.PositiveSmallIntegerField(_("每户帮扶人数"), default=3)
+    # Some unions add a leader as 第一帮扶人 on top of the usual helpers.
+    first_helper_extra = models.BooleanField(_("第一帮扶人另计"), default=False)
 
     class Meta:
         verbose_name = _("帮扶规则")
@@ -154,6 +157,16 @@ class Visit(models.Model):
     visitor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("走访人"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    # A visit made by a helper without a login, recorded by `visitor` for
+    # them: both names are kept.
+    on_behalf_of = models.ForeignKey(
+        "HelperPerson",
+        verbose_name=_("代录：实际走访的帮扶人"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="visits",
     )
@@ -394,15 +407,72 @@ class HelperRole(models.TextChoices):
     GRASSROOTS_LEADER = "grassroots_leader", _("基层负责人")
 
 
+class HelperPerson(models.Model):
+    """A union's helper roster (帮扶人名册): unit leaders, union cadres and
+    grassroots leaders who pair with households. Most have no login; a
+    caseworker records their visits for them."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("所属工会"), on_delete=models.PROTECT, related_name="helper_roster"
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    post = models.CharField(_("职务"), max_length=50, blank=True)
+    workplace = models.CharField(_("工作单位"), max_length=100, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("系统账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="helper_entries",
+    )
+    is_active = models.BooleanField(_("在册"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("帮扶人名册")
+        verbose_name_plural = _("帮扶人名册")
+        ordering = ["unit__path", "name", "id"]
+        indexes = [models.Index(fields=["unit", "name"], name="helper_person_unit_name_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "user"],
+                condition=Q(user__isnull=False),
+                name="helper_person_one_login_per_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Helper(models.Model):
-    """结对帮扶人: up to three per filed household, one of them the first."""
+    """结对帮扶人: a roster person paired with a filed household (how many is a
+    rule in CaseRules), one of them the first."""
 
     household = models.ForeignKey(
         Household, verbose_name=_("家庭"), on_delete=models.CASCADE, related_name="helpers"
     )
+    person = models.ForeignKey(
+        HelperPerson,
+        verbose_name=_("帮扶人"),
+        on_delete=models.PROTECT,
+        related_name="pairings",
+    )
+    # The person's login, when they have one: "my households" reads it.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("帮扶人"),
+        verbose_name=_("系统账号"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="helping",
     )
@@ -440,7 +510,7 @@ class Helper(models.Model):
                 name="helper_one_first",
             ),
             models.UniqueConstraint(
-                fields=["household", "user"],
+                fields=["household", "person"],
                 condition=Q(end_on__isnull=True),
                 name="helper_once_per_household",
             ),

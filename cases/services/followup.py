@@ -18,11 +18,20 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from accounts.models import Membership, Role, User
+from accounts.models import Membership, Role, Unit, User
 from accounts.scoping import covers
 
 from .. import clock
-from ..models import CaseRules, Helper, HelperRole, Household, Visit, VisitKind, VisitPhoto
+from ..models import (
+    CaseRules,
+    Helper,
+    HelperPerson,
+    HelperRole,
+    Household,
+    Visit,
+    VisitKind,
+    VisitPhoto,
+)
 from ..models import HouseholdStatus as S
 from ..uploads import SUFFIX, checked_upload
 from .intake import household_lock, visit_record
@@ -101,6 +110,16 @@ def _need_filed(household: Household) -> None:
         )
 
 
+def roster_person_for(*, unit: Unit, user: User) -> HelperPerson:
+    """The roster entry of a helper who has a login, made on first pairing."""
+    person, _created = HelperPerson.objects.get_or_create(
+        unit=unit,
+        user=user,
+        defaults={"name": user.full_name or user.username, "phone": user.phone},
+    )
+    return person
+
+
 @transaction.atomic
 def helper_assign(
     *,
@@ -137,8 +156,9 @@ def helper_assign(
     if first and previous_first is not None:
         previous_first.is_first = False
         previous_first.save(update_fields=["is_first"])
+    person = roster_person_for(unit=household.unit, user=user)
     helper = Helper.objects.create(
-        household=household, user=user, role=role, is_first=first, start_on=start_on
+        household=household, person=person, user=user, role=role, is_first=first, start_on=start_on
     )
     changes: dict[str, list[Any]] = {
         "helper": [None, f"{user} {helper.get_role_display()}"],

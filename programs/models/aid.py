@@ -99,7 +99,11 @@ class Application(models.Model):
         default=ApplicationStatus.PENDING,
     )  # fmt: skip
     standard_amount = money(_("补助标准（元）"), null=True, blank=True)
+    # The whole handout, cash and goods together; `goods_value` is the part
+    # given as goods (valued at their price), so the cash part is the rest.
     amount = money(_("申请金额（元）"))
+    goods_description = models.CharField(_("实物内容"), max_length=200, blank=True)
+    goods_value = money(_("实物折价（元）"), default=Decimal("0.00"))
     amount_reason = models.CharField(_("金额调整理由"), max_length=300, blank=True)
     reason = models.TextField(_("申请事由"), blank=True)
     # 医疗救助: the out-of-pocket cost the aid may not exceed.
@@ -121,6 +125,9 @@ class Application(models.Model):
         related_name="+",
     )  # fmt: skip
     drafted_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    # 发放记录迁移: aid paid before the union moved in, brought in from its
+    # books (which upload), not decided in the product.
+    migrated_from = models.CharField(_("迁移来源"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("帮扶申请")
@@ -128,11 +135,16 @@ class Application(models.Model):
         ordering = ["-drafted_at", "-id"]
         indexes = [
             models.Index(fields=["household", "year"], name="application_household_year"),
+            models.Index(fields=["program", "year"], name="application_program_year"),
             models.Index(fields=["status", "drafted_at"], name="application_status_idx"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gte=Decimal("0")), name="application_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(goods_value__gte=Decimal("0")) & Q(goods_value__lte=models.F("amount")),
+                name="application_goods_within_amount",
             ),
             models.UniqueConstraint(
                 fields=["batch", "household"],
@@ -238,6 +250,10 @@ class AidPayment(models.Model):
     )
     method = models.CharField(_("发放方式"), max_length=8, choices=PaymentMethod.choices)
     amount = money(_("金额（元）"))
+    goods_description = models.CharField(_("实物内容"), max_length=200, blank=True)
+    goods_value = money(_("实物折价（元）"), default=Decimal("0.00"))
+    # The day the money reached the card or the cash and goods were handed
+    # over (the ledger entry's value date), not the day it was typed in.
     paid_on = models.DateField(_("发放日期"))
     # Where a bank transfer went, as it stood at payment time.
     account_name = models.CharField(_("户名"), max_length=50, blank=True)
@@ -273,6 +289,10 @@ class AidPayment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(amount__gt=Decimal("0")), name="aid_payment_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(goods_value__gte=Decimal("0")) & Q(goods_value__lte=models.F("amount")),
+                name="aid_payment_goods_within_amount",
             ),
         ]
 

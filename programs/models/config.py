@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit, UnitKind
-from cases.models import Cause, Tier
+from cases.models import Cause, FileCategory, Tier
 from funds.models import Fund
 
 
@@ -28,6 +28,7 @@ class Category(models.TextChoices):
 class Kind(models.TextChoices):
     CASH = "cash", _("现金")
     GOODS = "goods", _("实物")
+    CASH_GOODS = "cash_goods", _("现金加实物")
     LOAN = "loan", _("借款")
     SERVICE = "service", _("服务")
 
@@ -58,6 +59,13 @@ class Program(models.Model):
         blank=True,
         related_name="programs",
         help_text=_("不选表示不限致困原因。"),
+    )
+    required_categories = models.ManyToManyField(
+        FileCategory,
+        verbose_name=_("须属档案分类"),
+        blank=True,
+        related_name="programs",
+        help_text=_("选择后，家庭须属于其中至少一个档案分类。"),
     )
     # The application window as month and day, so one program serves every
     # year (金秋助学: 8-1 to 9-30). Empty means all year.

@@ -16,7 +16,7 @@ from playwright.sync_api import FilePayload, Page, expect
 from cases import clock
 from cases.models import Helper, HouseholdStatus, Visit
 from tests.browser.helpers import assert_fits_phone
-from tests.builders import make_household, make_unit, make_user
+from tests.builders import make_household, make_unit, make_user, roster_person
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +46,7 @@ def paired(transactional_db):
     today = clock.today()
     Helper.objects.create(
         household=household,
+        person=roster_person(household.unit, alice),
         user=alice,
         role="union_cadre",
         is_first=True,

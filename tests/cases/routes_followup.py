@@ -9,6 +9,7 @@ from PIL import Image
 from accounts.models import User
 from cases import clock
 from cases.models import Helper, Household, HouseholdStatus, Visit, VisitPhoto
+from tests.builders import roster_person
 from tests.permission_routes import Page, Route
 
 EDITORS_WITHOUT_ROLE = ("erin", "dave", "frank")
@@ -33,9 +34,11 @@ def _file(household: Household) -> None:
 
 def _helper(household: Household) -> Helper:
     # Built directly: the walk is about who may end it, not who may hold it.
+    carol = User.objects.get(username="carol")
     return Helper.objects.create(
         household=household,
-        user=User.objects.get(username="carol"),
+        person=roster_person(household.unit, carol),
+        user=carol,
         role="unit_leader",
         is_first=True,
         start_on=clock.today(),

@@ -17,7 +17,7 @@ from cases import clock, followup_selectors
 from cases.models import CaseRules, Helper, Household, Visit, VisitPhoto
 from cases.models import HouseholdStatus as S
 from cases.services import followup
-from tests.builders import make_household, make_user
+from tests.builders import make_household, make_user, roster_person
 
 TODAY = dt.date(2025, 5, 15)
 _numbers = itertools.count(1)
@@ -49,6 +49,7 @@ def filed(unit, **kw) -> Household:
 def pair(household, user, *, start_on=dt.date(2025, 1, 1), last=None, first=False) -> Helper:
     return Helper.objects.create(
         household=household,
+        person=roster_person(household.unit, user),
         user=user,
         role="union_cadre",
         is_first=first,
@@ -485,6 +486,7 @@ def _bulk_pairings(unit, user, count, start):
     Helper.objects.bulk_create(
         Helper(
             household=h,
+            person=roster_person(h.unit, user),
             user=user,
             role="union_cadre",
             is_first=True,

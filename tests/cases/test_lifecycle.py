@@ -26,7 +26,7 @@ from cases.models import (
 from cases.models import HouseholdStatus as S
 from cases.services import intake, lifecycle
 from cases.views.lifecycle import panel_context
-from tests.builders import make_household, make_user
+from tests.builders import make_household, make_user, roster_person
 
 
 def filed(unit, **overrides):
@@ -365,7 +365,13 @@ def test_exit_checks(units, alice, carol):
 @pytest.mark.django_db
 def test_exit_ends_helper_assignments(units, alice, carol):
     h = filed(units["a1"])
-    Helper.objects.create(household=h, user=alice, role="union_cadre", start_on=dt.date(2021, 1, 1))
+    Helper.objects.create(
+        household=h,
+        person=roster_person(h.unit, alice),
+        user=alice,
+        role="union_cadre",
+        start_on=dt.date(2021, 1, 1),
+    )
     lifecycle.household_exit(
         actor=carol, household=h, kind="moved", reason="迁出", exited_on=dt.date(2024, 6, 30)
     )

@@ -26,7 +26,7 @@ from funds.models import EntryKind, LedgerEntry
 from programs.models import AidPayment, Application, ApplicationStatus, Program
 from programs.services.payments import aid_payment_reverse
 from reports.charts import Series, bar_chart
-from tests.builders import make_household, make_id, make_user
+from tests.builders import make_household, make_id, make_user, roster_person
 
 TODAY = dt.date(2026, 6, 15)
 S = HouseholdStatus
@@ -126,8 +126,10 @@ def world(units, alice, bob, carol, dave, erin, frank, fay):
 
     # Visits: interval 3 months (the default rules).
     for key in ("a_1", "a1_1", "a1_old", "b_1"):
+        helper_user = alice if key != "b_1" else bob
         Helper.objects.create(
-            household=h[key], user=alice if key != "b_1" else bob, role="union_cadre",
+            household=h[key], user=helper_user, role="union_cadre",
+            person=roster_person(h[key].unit, helper_user),
             is_first=True, start_on=dt.date(2026, 1, 2),
         )  # fmt: skip
     Visit.objects.create(household=h["a_1"], visitor=alice, visited_on=dt.date(2026, 4, 2))
@@ -347,8 +349,9 @@ def test_query_count_does_not_grow_with_households(as_user, alice, units, world)
     for i in range(30):
         h = filed(units["a1"], dt.date(2026, 1 + i % 6, 1 + i % 27), tier=world["t1"])
         Helper.objects.create(
-            household=h, user=extra, role="union_cadre", is_first=True, start_on=dt.date(2026, 1, 2)
-        )
+            household=h, user=extra, role="union_cadre", is_first=True,
+            start_on=dt.date(2026, 1, 2), person=roster_person(h.unit, extra),
+        )  # fmt: skip
         Visit.objects.create(household=h, visitor=extra, visited_on=dt.date(2026, 3, 1 + i % 27))
         pay(h, world["school"], _fund(units), "100", TODAY)
     for i in range(5):

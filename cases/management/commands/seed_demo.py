@@ -27,12 +27,14 @@ from cases.models import (
     CaseRules,
     Cause,
     Helper,
+    HelperPerson,
     HelperRole,
     Household,
     HouseholdStatus,
     LocalStandard,
     Tier,
 )
+from cases.services.followup import roster_person_for
 
 DEMO_PASSWORD = "bangfu-demo-2025"  # noqa: S105  (published on purpose; guarded by DEBUG)
 DEFAULT_HOUSEHOLDS = 300
@@ -194,6 +196,7 @@ class Command(BaseCommand):
         interval = CaseRules.current().visit_interval_months
         today = clock.today()
         rows = []
+        people: dict[tuple[int, int], HelperPerson] = {}
         for spec in USERS:
             if spec.role != Role.CASEWORKER:
                 continue
@@ -211,9 +214,14 @@ class Command(BaseCommand):
                     else (rng.randint(3, interval * 28))
                 )
                 last = max(start, today - datetime.timedelta(days=gap))
+                key = (household.unit_id, user.pk)
+                if key not in people:
+                    people[key] = roster_person_for(unit=household.unit, user=user)
+                person = people[key]
                 rows.append(
                     Helper(
                         household=household,
+                        person=person,
                         user=user,
                         role=HelperRole.UNION_CADRE,
                         is_first=True,
