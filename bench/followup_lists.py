@@ -33,7 +33,7 @@ def add_helpers(seed: int) -> dict[str, Any]:
 
     from accounts.models import Membership, Role, Unit, User
     from cases import clock
-    from cases.models import Helper, Household, HouseholdStatus
+    from cases.models import Helper, HelperPerson, Household, HouseholdStatus
 
     rng = random.Random(seed)
     today = clock.today()
@@ -41,6 +41,8 @@ def add_helpers(seed: int) -> dict[str, Any]:
     # Households filed at the city union itself get city-level helpers.
     city = Unit.objects.get(parent__isnull=True)
     pools: dict[str, list[int]] = {}
+    # Every pairing names a roster person; these helpers all have logins.
+    person_of: dict[int, int] = {}
     for county in [*counties, city]:
         below = Household.objects.filter(
             unit__path__startswith=county.path, status=HouseholdStatus.FILED
@@ -60,6 +62,11 @@ def add_helpers(seed: int) -> dict[str, Any]:
             (Membership(user=u, unit=county, role=Role.CASEWORKER) for u in users),
             batch_size=2000,
         )
+        people = HelperPerson.objects.bulk_create(
+            (HelperPerson(unit=county, name=u.full_name, user=u) for u in users),
+            batch_size=2000,
+        )
+        person_of.update((p.user_id, p.pk) for p in people)
         pools[county.path] = [u.pk for u in users]
     # The helper whose 我的帮扶户 is timed: a first helper of 80 households, a
     # heavy load for one person (most have a handful).
@@ -86,6 +93,7 @@ def add_helpers(seed: int) -> dict[str, Any]:
             rows.append(
                 Helper(
                     household_id=household_id,
+                    person_id=person_of[user_id],
                     user_id=user_id,
                     role=("unit_leader", "union_cadre", "grassroots_leader")[index],
                     is_first=index == 0,

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from accounts.admin import AuditedAdmin, ReadOnlyAdmin
 from accounts.scoping import units_for
 
-from .models import CaseRules, Cause, Holiday, Household, LocalStandard, Tier
+from .models import CaseRules, Cause, FileCategory, Holiday, Household, LocalStandard, Tier
 
 
 @admin.register(Tier)
@@ -20,6 +20,19 @@ class TierAdmin(AuditedAdmin):
 class CauseAdmin(AuditedAdmin):
     list_display = ["name", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
+
+
+@admin.register(FileCategory)
+class FileCategoryAdmin(AuditedAdmin):
+    """档案分类: retire a category with 启用 off rather than deleting it, so
+    files and programs that name it keep their history."""
+
+    list_display = ["name", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Household)
@@ -60,7 +73,7 @@ class CaseRulesAdmin(AuditedAdmin):
     list_display = [
         "__str__", "deep_multiple", "relative_multiple", "accident_share",
         "notice_working_days", "visit_interval_months", "review_sample_percent",
-        "exit_consecutive_months",
+        "exit_consecutive_months", "helpers_per_household", "first_helper_extra",
     ]  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -17,12 +17,13 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThan
 
 from accounts.models import Unit, User
+from accounts.paging import paged
 from accounts.scoping import covers, get_scoped, require_action, unit_q, units_for
 
 from . import clock
-from .models import Helper, Household, Visit, VisitPhoto
+from .models import Helper, HelperPerson, Household, Visit, VisitPhoto
 from .models import HouseholdStatus as S
-from .selectors import get_household_for
+from .selectors import get_household_for, prefix_q
 from .services import followup
 
 RECENT_VISITS = 5
@@ -37,13 +38,14 @@ ROW_FIELDS = (
     "id", "household_id", "user_id", "role", "is_first", "start_on", "end_on",
     "last_visited_on", "household__id", "household__name", "household__status",
     "household__unit_id", "household__unit__name", "user__username", "user__full_name",
+    "person_id", "person__id", "person__name", "person__post",
 )  # fmt: skip
 
 
 def _active() -> QuerySet[Helper]:
     return (
         Helper.objects.filter(end_on__isnull=True, household__status=S.FILED)
-        .select_related("household", "household__unit", "user")
+        .select_related("household", "household__unit", "user", "person")
         .only(*ROW_FIELDS)
     )
 
@@ -102,7 +104,7 @@ def due_rows(helpers: Any, months: int, today: datetime.date) -> list[DueRow]:
 
 
 def get_helper_for(user: User, pk: object, *, action: str = "household.edit") -> Helper:
-    queryset = Helper.objects.select_related("household__unit", "user")
+    queryset = Helper.objects.select_related("household__unit", "user", "person")
     return get_scoped(user, queryset, pk, action=action, unit_field="household__unit")
 
 
@@ -111,6 +113,37 @@ def get_photo_for(user: User, pk: object) -> VisitPhoto:
     return get_scoped(
         user, queryset, pk, action="household.view", unit_field="visit__household__unit"
     )
+
+
+def get_roster_unit_for(user: User, pk: object) -> Unit:
+    """A union whose helper roster the user keeps: caseworkers and chairs of
+    it or a union above; 403 without the role, 404 for another union."""
+    return get_scoped(
+        user, Unit.objects.filter(is_active=True), pk, action="household.edit", unit_field="pk"
+    )
+
+
+def get_helper_person_for(user: User, pk: object) -> HelperPerson:
+    queryset = HelperPerson.objects.select_related("unit", "user")
+    return get_scoped(user, queryset, pk, action="household.edit")
+
+
+def roster_list(unit: Unit, q: str = "", show: str = "") -> QuerySet[HelperPerson]:
+    """A union's roster, by name; the page's ids first (see accounts.paging)."""
+    qs = HelperPerson.objects.filter(unit=unit)
+    if show == "inactive":
+        qs = qs.filter(is_active=False)
+    elif show != "all":
+        qs = qs.filter(is_active=True)
+    if q.strip():
+        qs = qs.filter(prefix_q("name", q.strip()))
+    return paged(qs.select_related("user").order_by("name", "id"))
+
+
+def roster_home_unit(user: User) -> Unit:
+    """The roster a user lands on: the highest union where they may keep one."""
+    granted = require_action(user, "household.edit")
+    return min((m.unit for m in granted), key=lambda u: (u.depth, u.pk))
 
 
 def get_household_for_visit(user: User, pk: object) -> Household:
@@ -131,14 +164,16 @@ def panel(user: User, household: Household) -> dict[str, Any]:
     months = followup.visit_interval()
     today = clock.today()
     helpers = list(
-        Helper.objects.filter(household=household, end_on__isnull=True).select_related("user")
+        Helper.objects.filter(household=household, end_on__isnull=True).select_related(
+            "user", "person"
+        )
     )
     for helper in helpers:
         helper.household = household  # the rows need it; it is already loaded
     rows = due_rows(helpers, months, today)
     visits = list(
         Visit.objects.filter(household=household)
-        .select_related("visitor")
+        .select_related("visitor", "on_behalf_of")
         .prefetch_related(Prefetch("photos", queryset=VisitPhoto.objects.order_by("id")))
         .order_by("-visited_on", "-id")[:RECENT_VISITS]
     )
@@ -152,7 +187,8 @@ def panel(user: User, household: Household) -> dict[str, Any]:
         "followup_overdue": any(r.overdue for r in rows),
         "followup_visits": visits,
         "followup_interval": months,
-        "followup_can_assign": is_filed and can_work and len(rows) < followup.MAX_HELPERS,
+        "followup_can_assign": is_filed and can_work and followup.helper_room(len(rows)),
+        "followup_roster_unit": household.unit_id if can_work else None,
         "followup_can_end": is_filed and can_work,
         "followup_can_visit": is_filed
         and (can_work or any(r.helper.user_id == user.pk for r in rows)),

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -12,7 +13,7 @@ from accounts.models import Unit
 
 from . import idnumber
 from .choices import AttachmentKind
-from .models import Cause, Household, HouseholdStatus, Member, Tier
+from .models import Cause, FileCategory, Household, HouseholdStatus, Member, Tier
 from .selectors import HouseholdFilter
 from .services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from .uploads import checked_upload
@@ -31,10 +32,18 @@ class HouseholdForm(forms.ModelForm):
         label=gettext_lazy("次要致困原因"),
         widget=forms.CheckboxSelectMultiple,
     )
+    categories = forms.ModelMultipleChoiceField(
+        queryset=FileCategory.objects.none(),
+        required=False,
+        label=gettext_lazy("档案分类"),
+        help_text=gettext_lazy("可多选；不选表示不属于任何分类。"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": gettext_lazy("所选档案分类“%(value)s”不存在或已停用。")},
+    )
 
     class Meta:
         model = Household
-        fields = ["unit", *HOUSEHOLD_FIELDS, "secondary_causes"]
+        fields = ["unit", *HOUSEHOLD_FIELDS, "secondary_causes", "categories"]
         widgets = {
             "note": forms.Textarea(attrs={"rows": 3}),
             "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
@@ -47,6 +56,12 @@ class HouseholdForm(forms.ModelForm):
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["tier"].queryset = Tier.objects.filter(is_active=True)  # type: ignore[attr-defined]
         self.fields["main_cause"].queryset = Cause.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        # A category retired since the file was saved stays ticked and
+        # keepable; only active ones can be newly chosen.
+        carried = Q(households=self.instance) if self.instance.pk else Q(pk__in=[])
+        self.fields["categories"].queryset = FileCategory.objects.filter(  # type: ignore[attr-defined]
+            Q(is_active=True) | carried
+        ).distinct()
         for name in ("income_wages", "income_business", "income_property", "income_transfer",
                      "income_other", "expense_medical", "expense_disability",
                      "expense_education", "expense_housing", "housing_area"):  # fmt: skip
@@ -196,6 +211,15 @@ class HouseholdFilterForm(forms.Form):
     cause = forms.ModelChoiceField(
         queryset=Cause.objects.all(), required=False, label=gettext_lazy("致困原因")
     )
+    # Plain choices read once: checking a chosen category then costs no
+    # second query, and the list page keeps its fixed budget.
+    category = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label=gettext_lazy("档案分类"),
+        error_messages={"invalid_choice": gettext_lazy("所选档案分类不存在。")},
+    )
     status = forms.ChoiceField(
         choices=[("", gettext_lazy("全部状态")), *HouseholdStatus.choices],
         required=False,
@@ -205,14 +229,20 @@ class HouseholdFilterForm(forms.Form):
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["category"].choices = [  # type: ignore[attr-defined]
+            ("", gettext_lazy("全部分类")),
+            *FileCategory.objects.values_list("pk", "name"),
+        ]
 
     def to_filter(self) -> HouseholdFilter:
         data = self.cleaned_data
         return HouseholdFilter(
             q=data.get("q") or "",
             unit_id=data["unit"].pk if data.get("unit") else None,
+            unit=data.get("unit"),
             tier_id=data["tier"].pk if data.get("tier") else None,
             cause_id=data["cause"].pk if data.get("cause") else None,
+            category_id=data.get("category"),
             status=data.get("status") or "",
         )
 

@@ -45,8 +45,12 @@ def search_q(term: str) -> Q:
 class HouseholdFilter:
     q: str = ""
     unit_id: int | None = None
+    # The unit itself when the caller already holds it (the filter form's
+    # choice): the scope is then checked without looking it up again.
+    unit: Unit | None = None
     tier_id: int | None = None
     cause_id: int | None = None
+    category_id: int | None = None
     status: str = ""
 
 
@@ -73,8 +77,11 @@ def _list_scope(granted: list[Membership]) -> Q:
 
 def household_list(user: User, flt: HouseholdFilter) -> QuerySet[Household]:
     granted = require_action(user, "household.view")
-    if flt.unit_id is not None:
-        unit = units_for(user, "household.view").filter(pk=flt.unit_id).first()
+    if flt.unit is not None or flt.unit_id is not None:
+        if flt.unit is not None:
+            unit = flt.unit if covers(user, "household.view", flt.unit) else None
+        else:
+            unit = units_for(user, "household.view").filter(pk=int(flt.unit_id or 0)).first()
         if unit is None:
             return Household.objects.none()
         # A unit inside the scope: its subtree is inside the scope too.
@@ -90,6 +97,14 @@ def household_list(user: User, flt: HouseholdFilter) -> QuerySet[Household]:
             household_id=OuterRef("pk"), cause_id=flt.cause_id
         )
         qs = qs.filter(Q(main_cause_id=flt.cause_id) | Exists(secondary))
+    if flt.category_id is not None:
+        # EXISTS on the through table, not a join: a household carrying
+        # several categories must still be one row, and the pager's count
+        # must not need DISTINCT.
+        carried = Household.categories.through.objects.filter(
+            household_id=OuterRef("pk"), filecategory_id=flt.category_id
+        )
+        qs = qs.filter(Exists(carried))
     if flt.status:
         qs = qs.filter(status=flt.status)
     return qs.select_related("unit", "tier", "main_cause").order_by("-id")
@@ -106,6 +121,7 @@ def household_detail(household: Household) -> dict[str, object]:
     return {
         "members": list(household.members.all()),
         "secondary_causes": list(household.secondary_causes.all()),
+        "categories": list(household.categories.all()),
         "attachments": list(household.attachments.select_related("uploaded_by")),
     }
 

@@ -36,7 +36,6 @@ from ..models import HouseholdStatus as S
 from ..uploads import SUFFIX, checked_upload
 from .intake import household_lock, visit_record
 
-MAX_HELPERS = 3
 MAX_PHOTOS = 10
 
 # Who may be paired with a household: people who work its cases or its money.
@@ -90,11 +89,51 @@ def is_overdue(helper: Helper, cutoff: datetime.date) -> bool:
 
 def eligible_helpers(household: Household) -> Any:
     """Users who hold a working role in the household's unit or a unit above it."""
-    ancestors = [int(p) for p in household.unit.path.split("/") if p]
+    ancestors = _ancestor_ids(household.unit)
     holders = Membership.objects.filter(
         unit_id__in=ancestors, unit__is_active=True, role__in=HELPER_ROLES
     ).values("user_id")
     return User.objects.filter(pk__in=holders, is_active=True).order_by("full_name", "username")
+
+
+def _ancestor_ids(unit: Unit) -> list[int]:
+    return [int(p) for p in unit.path.split("/") if p]
+
+
+def roster_choices(household: Household) -> Any:
+    """Roster people who may be paired with the household: those in the
+    roster of its union or of a union above it, still on the roster."""
+    return (
+        HelperPerson.objects.filter(unit_id__in=_ancestor_ids(household.unit), is_active=True)
+        .select_related("unit")
+        .order_by("-unit__depth", "name", "id")
+    )
+
+
+def roster_logins(unit: Unit) -> Any:
+    """Logins a roster entry of `unit` may be linked to: active users with a
+    role in that union or a union above it."""
+    holders = Membership.objects.filter(
+        unit_id__in=_ancestor_ids(unit), unit__is_active=True
+    ).values("user_id")
+    return User.objects.filter(pk__in=holders, is_active=True).order_by("full_name", "username")
+
+
+def helper_capacity() -> tuple[int, bool]:
+    """(helpers per household, is the first helper counted on top?). One
+    place for the rule: the assignment check and the household page ask here."""
+    rules = CaseRules.current()
+    return max(1, rules.helpers_per_household), rules.first_helper_extra
+
+
+def helper_room(active_count: int) -> bool:
+    """May one more helper be paired with a household that has `active_count`?
+
+    With the first helper counted on top, a household holds the usual number
+    plus the first; there is always exactly one first among active helpers,
+    so that is one more place in all."""
+    limit, extra = helper_capacity()
+    return active_count < limit + (1 if extra else 0)
 
 
 def _check_worker(actor: User, household: Household) -> None:
@@ -120,18 +159,147 @@ def roster_person_for(*, unit: Unit, user: User) -> HelperPerson:
     return person
 
 
+# -- the helper roster (帮扶人名册) ------------------------------------------------
+
+ROSTER_FIELDS = ("name", "post", "workplace", "phone", "user")
+
+
+def _check_roster_worker(actor: User, unit: Unit) -> None:
+    if not covers(actor, "household.edit", unit):
+        raise PermissionDenied(_("您无权维护该工会的帮扶人名册。"))
+
+
+def _clean_roster(unit: Unit, data: dict[str, Any], *, exclude_pk: int | None) -> dict[str, Any]:
+    clean = {f: data.get(f) for f in ROSTER_FIELDS}
+    for f in ("name", "post", "workplace", "phone"):
+        clean[f] = (clean[f] or "").strip()
+    if not clean["name"]:
+        raise ValidationError({"name": _("请填写帮扶人姓名。")})
+    user = clean["user"]
+    if user is not None:
+        if not roster_logins(unit).filter(pk=user.pk).exists():
+            raise ValidationError(
+                {"user": _("账号“%(u)s”不属于本工会或其上级工会，不能关联。") % {"u": user}}
+            )
+        taken = HelperPerson.objects.filter(unit=unit, user=user)
+        if exclude_pk is not None:
+            taken = taken.exclude(pk=exclude_pk)
+        holder = taken.first()
+        if holder is not None:
+            raise ValidationError(
+                {
+                    "user": _("账号“%(u)s”已关联名册中的“%(n)s”，每个账号在一个工会只能关联一人。")
+                    % {"u": user, "n": holder.name}
+                }
+            )
+    return clean
+
+
+def _roster_snapshot(person: HelperPerson) -> dict[str, Any]:
+    return {
+        "name": person.name,
+        "post": person.post,
+        "workplace": person.workplace,
+        "phone": person.phone,
+        "user": str(person.user) if person.user_id else None,
+        "is_active": person.is_active,
+    }
+
+
+@transaction.atomic
+def helper_person_create(*, actor: User, unit: Unit, data: dict[str, Any]) -> HelperPerson:
+    """Add someone to a union's helper roster; a login is optional."""
+    _check_roster_worker(actor, unit)
+    clean = _clean_roster(unit, data, exclude_pk=None)
+    person = HelperPerson.objects.create(unit=unit, created_by=actor, **clean)
+    audit_record(
+        actor=actor,
+        action="helper_person.create",
+        obj=person,
+        unit=unit,
+        changes={k: [None, v] for k, v in _roster_snapshot(person).items() if v not in ("", None)},
+    )
+    return person
+
+
+@transaction.atomic
+def helper_person_update(
+    *, actor: User, person: HelperPerson, data: dict[str, Any]
+) -> HelperPerson:
+    """Correct a roster entry. Its pairings follow a changed login, so
+    "my households" shows them to the new one."""
+    person = HelperPerson.objects.select_for_update().select_related("unit").get(pk=person.pk)
+    _check_roster_worker(actor, person.unit)
+    before = _roster_snapshot(person)
+    # Fields the caller leaves out keep their values.
+    merged = {f: getattr(person, f) for f in ROSTER_FIELDS}
+    merged.update(data)
+    clean = _clean_roster(person.unit, merged, exclude_pk=person.pk)
+    user_changed = (clean["user"].pk if clean["user"] else None) != person.user_id
+    for f, v in clean.items():
+        setattr(person, f, v)
+    person.save()
+    if user_changed:
+        Helper.objects.filter(person=person, end_on=None).update(user=person.user)
+    after = _roster_snapshot(person)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changes:
+        audit_record(
+            actor=actor,
+            action="helper_person.update",
+            obj=person,
+            unit=person.unit,
+            changes=changes,
+        )
+    return person
+
+
+@transaction.atomic
+def helper_person_set_active(*, actor: User, person: HelperPerson, active: bool) -> HelperPerson:
+    """Take someone off the roster (or back on). Someone still paired with a
+    household stays until those pairings are ended: a household must never
+    lose a helper without a recorded end."""
+    person = HelperPerson.objects.select_for_update().select_related("unit").get(pk=person.pk)
+    _check_roster_worker(actor, person.unit)
+    if person.is_active == active:
+        return person
+    if not active:
+        paired = Helper.objects.filter(person=person, end_on=None).count()
+        if paired:
+            raise ValidationError(
+                _("“%(n)s”仍与 %(c)d 户家庭结对，请先在这些家庭页面结束帮扶，再移出名册。")
+                % {"n": person.name, "c": paired}
+            )
+    person.is_active = active
+    person.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="helper_person.activate" if active else "helper_person.deactivate",
+        obj=person,
+        unit=person.unit,
+        changes={"is_active": [not active, active]},
+    )
+    return person
+
+
+# -- pairings -----------------------------------------------------------------------
+
+
 @transaction.atomic
 def helper_assign(
     *,
     actor: User,
     household: Household,
-    user: User,
     role: str,
     is_first: bool,
     start_on: datetime.date,
+    person: HelperPerson | None = None,
+    user: User | None = None,
 ) -> Helper:
-    """Pair a helper with a filed household: at most three at a time, exactly
-    one of them the first helper. A new first helper takes the flag over."""
+    """Pair a roster person with a filed household, within the number of
+    helpers the rules allow, exactly one of them the first helper. A new
+    first helper takes the flag over. Passing a `user` instead of a person
+    pairs that login's roster entry (made on first use)."""
     household = household_lock(household)
     _check_worker(actor, household)
     _need_filed(household)
@@ -139,33 +307,62 @@ def helper_assign(
         raise ValidationError({"role": _("请选择帮扶人身份。")})
     if start_on > clock.today():
         raise ValidationError({"start_on": _("开始日期不能晚于今天。")})
-    if not eligible_helpers(household).filter(pk=user.pk).exists():
+    # Errors name the field the caller filled in: the roster person, or the login.
+    field = "person" if person is not None else "user"
+    if person is None:
+        if user is None:
+            raise ValidationError({"person": _("请选择帮扶人。")})
+        if not eligible_helpers(household).filter(pk=user.pk).exists():
+            raise ValidationError(
+                {
+                    "user": _("“%(u)s”不在该家庭所属工会或其上级工会任职，不能担任帮扶人。")
+                    % {"u": user}
+                }
+            )
+        person = roster_person_for(unit=household.unit, user=user)
+    elif not roster_choices(household).filter(pk=person.pk).exists():
         raise ValidationError(
-            {"user": _("“%(u)s”不在该家庭所属工会或其上级工会任职，不能担任帮扶人。") % {"u": user}}
+            {
+                "person": _("“%(p)s”不在该家庭所属工会或其上级工会的帮扶人名册中，不能担任帮扶人。")
+                % {"p": person}
+            }
         )
-    # Locked so two people adding helpers at once cannot both take the third place.
+    # Locked so two people adding helpers at once cannot both take the last place.
     active = list(Helper.objects.select_for_update().filter(household=household, end_on=None))
-    if any(h.user_id == user.pk for h in active):
-        raise ValidationError({"user": _("“%(u)s”已是该家庭的帮扶人。") % {"u": user}})
-    if len(active) >= MAX_HELPERS:
-        raise ValidationError(
-            _("每户最多 %(n)d 名结对帮扶人，请先结束一名现有帮扶人的帮扶。") % {"n": MAX_HELPERS}
+    if any(
+        h.person_id == person.pk or (person.user_id and h.user_id == person.user_id) for h in active
+    ):
+        raise ValidationError({field: _("“%(p)s”已是该家庭的帮扶人。") % {"p": person}})
+    if not helper_room(len(active)):
+        limit, extra = helper_capacity()
+        message = (
+            _("每户最多 %(n)d 名结对帮扶人，另加第一帮扶人 1 名，请先结束一名现有帮扶人的帮扶。")
+            if extra
+            else _("每户最多 %(n)d 名结对帮扶人，请先结束一名现有帮扶人的帮扶。")
         )
+        raise ValidationError(message % {"n": limit})
     previous_first = next((h for h in active if h.is_first), None)
     first = is_first or previous_first is None
     if first and previous_first is not None:
         previous_first.is_first = False
         previous_first.save(update_fields=["is_first"])
-    person = roster_person_for(unit=household.unit, user=user)
     helper = Helper.objects.create(
-        household=household, person=person, user=user, role=role, is_first=first, start_on=start_on
+        household=household,
+        person=person,
+        user_id=person.user_id,
+        role=role,
+        is_first=first,
+        start_on=start_on,
     )
     changes: dict[str, list[Any]] = {
-        "helper": [None, f"{user} {helper.get_role_display()}"],
+        "helper": [None, f"{person} {helper.get_role_display()}"],
         "start_on": [None, start_on.isoformat()],
     }
     if first:
-        changes["first_helper"] = [str(previous_first.user) if previous_first else None, str(user)]
+        changes["first_helper"] = [
+            str(previous_first.person) if previous_first else None,
+            str(person),
+        ]
     audit_record(
         actor=actor, action="helper.assign", obj=household, unit=household.unit, changes=changes
     )
@@ -178,7 +375,7 @@ def helper_end(*, actor: User, helper: Helper, end_on: datetime.date, reason: st
     helper becomes first, so a household with helpers always has one."""
     household = household_lock(helper.household)
     _check_worker(actor, household)
-    helper = Helper.objects.select_for_update().select_related("user").get(pk=helper.pk)
+    helper = Helper.objects.select_for_update().select_related("person").get(pk=helper.pk)
     if helper.end_on is not None:
         raise ValidationError(_("该帮扶人的帮扶已于 %(d)s 结束。") % {"d": helper.end_on})
     reason = (reason or "").strip()
@@ -196,7 +393,7 @@ def helper_end(*, actor: User, helper: Helper, end_on: datetime.date, reason: st
     helper.is_first = False
     helper.save(update_fields=["end_on", "end_reason", "is_first"])
     changes: dict[str, list[Any]] = {
-        "helper": [str(helper.user), None],
+        "helper": [str(helper.person), None],
         "end_on": [None, end_on.isoformat()],
         "reason": [None, reason],
     }
@@ -205,13 +402,13 @@ def helper_end(*, actor: User, helper: Helper, end_on: datetime.date, reason: st
             Helper.objects.select_for_update()
             .filter(household=household, end_on=None)
             .order_by("start_on", "id")
-            .select_related("user")
+            .select_related("person")
             .first()
         )
         if successor is not None:
             successor.is_first = True
             successor.save(update_fields=["is_first"])
-            changes["first_helper"] = [str(helper.user), str(successor.user)]
+            changes["first_helper"] = [str(helper.person), str(successor.person)]
     audit_record(
         actor=actor, action="helper.end", obj=household, unit=household.unit, changes=changes
     )
@@ -248,13 +445,34 @@ def visit_log(
     household: Household,
     data: dict[str, Any],
     photos: Sequence[UploadedFile] = (),
+    on_behalf_of: HelperPerson | None = None,
 ) -> Visit:
     """Log a follow-up visit of a filed household with its photos; the visit
-    counts for the actor's own pairing with the household, if any."""
+    counts for the actor's own pairing with the household, if any.
+
+    A caseworker may record the visit of a helper without a login
+    (`on_behalf_of`): the visit keeps both names, and counts for that
+    helper's pairing instead of the caseworker's."""
     household = household_lock(household)
     if not may_log_visit(actor, household):
         raise PermissionDenied(_("您不是该家庭的帮扶人，也无权处理该工会的档案。"))
     _need_filed(household)
+    pairing: Helper | None = None
+    if on_behalf_of is not None:
+        if not covers(actor, "household.edit", household.unit):
+            raise PermissionDenied(_("只有本工会的经办人或主席可以代帮扶人登记走访。"))
+        pairing = (
+            Helper.objects.select_for_update()
+            .filter(household=household, person=on_behalf_of, end_on=None)
+            .first()
+        )
+        if pairing is None:
+            raise ValidationError(
+                {
+                    "on_behalf_of": _("“%(p)s”不是该家庭当前的帮扶人，不能代其登记走访。")
+                    % {"p": on_behalf_of}
+                }
+            )
     if data.get("kind") not in (None, *VisitKind.values):
         raise ValidationError({"kind": _("请选择走访方式。")})
     visited_on = data.get("visited_on") or clock.today()
@@ -267,7 +485,19 @@ def visit_log(
     visit = visit_record(
         actor=actor, household=household, data={**data, "visited_on": visited_on}, is_intake=False
     )
-    own = (
+    if pairing is not None:
+        # visit_record keeps the recorder as the visitor; the helper who
+        # actually went is named beside them.
+        visit.on_behalf_of = on_behalf_of
+        visit.save(update_fields=["on_behalf_of"])
+        audit_record(
+            actor=actor,
+            action="visit.on_behalf",
+            obj=household,
+            unit=household.unit,
+            changes={"on_behalf_of": [None, str(on_behalf_of)]},
+        )
+    own = pairing or (
         Helper.objects.select_for_update()
         .filter(household=household, user=actor, end_on=None)
         .first()

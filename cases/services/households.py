@@ -15,7 +15,7 @@ from accounts.models import Unit, User
 from accounts.scoping import covers
 
 from .. import idnumber
-from ..models import CLOSED_STATUSES, Attachment, Household, Member
+from ..models import CLOSED_STATUSES, Attachment, FileCategory, Household, Member
 
 # Fields a caseworker edits on the file itself (everything but workflow state).
 HOUSEHOLD_FIELDS = (
@@ -114,6 +114,16 @@ def _save_members(
     return changes
 
 
+def _check_categories(categories: list[FileCategory], *, kept: set[int]) -> None:
+    """Only active categories may be newly given; one the file already
+    carries stays even after it was retired from the list."""
+    retired = [c.name for c in categories if not c.is_active and c.pk not in kept]
+    if retired:
+        raise ValidationError(
+            {"categories": _("档案分类“%(c)s”已停用，不能再选。") % {"c": "、".join(retired)}}
+        )
+
+
 def _save_household(household: Household) -> None:
     try:
         with transaction.atomic():
@@ -132,9 +142,11 @@ def household_create(
     unit: Unit,
     data: dict[str, Any],
     secondary_causes: list[Any] | None = None,
+    categories: list[FileCategory] | None = None,
     members: list[dict[str, Any]] | None = None,
 ) -> Household:
     _check_scope(actor, unit)
+    _check_categories(categories or [], kept=set())
     household = Household(unit=unit, created_by=actor, submitted_by=actor)
     for field in HOUSEHOLD_FIELDS:
         if field in data:
@@ -144,8 +156,11 @@ def household_create(
     household.per_capita_monthly_income = per_capita_monthly(household)
     _save_household(household)
     household.secondary_causes.set(secondary_causes or [])
+    household.categories.set(categories or [])
     member_changes = _save_members(household, members or [], [])
     changes = diff({}, snapshot(household, ["unit", *HOUSEHOLD_FIELDS]))
+    if categories:
+        changes["categories"] = [None, sorted(c.name for c in categories)]
     changes.update(member_changes)
     audit_record(actor=actor, action="household.create", obj=household, unit=unit, changes=changes)
     return household
@@ -159,6 +174,7 @@ def household_update(
     data: dict[str, Any],
     unit: Unit | None = None,
     secondary_causes: list[Any] | None = None,
+    categories: list[FileCategory] | None = None,
     members: list[dict[str, Any]] | None = None,
     delete_member_ids: list[int] | None = None,
 ) -> Household:
@@ -169,6 +185,9 @@ def household_update(
     tracked = ["unit", *HOUSEHOLD_FIELDS]
     before = snapshot(household, tracked)
     before_causes = sorted(c.name for c in household.secondary_causes.all())
+    carried = list(household.categories.all())
+    if categories is not None:
+        _check_categories(categories, kept={c.pk for c in carried})
     if unit is not None:
         household.unit = unit
     for field in HOUSEHOLD_FIELDS:
@@ -185,6 +204,12 @@ def household_update(
     after_causes = sorted(c.name for c in household.secondary_causes.all())
     if after_causes != before_causes:
         changes["secondary_causes"] = [before_causes, after_causes]
+    if categories is not None:
+        household.categories.set(categories)
+        before_names = sorted(c.name for c in carried)
+        after_names = sorted(c.name for c in categories)
+        if after_names != before_names:
+            changes["categories"] = [before_names, after_names]
     changes.update(_save_members(household, members or [], delete_member_ids or []))
     if changes:
         audit_record(

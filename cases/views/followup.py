@@ -14,12 +14,19 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.scoping import can_unmask, require_action
+from accounts.scoping import can_unmask, covers, require_action
 from accounts.web import attach_errors as _attach_errors
 
 from .. import clock
 from .. import followup_selectors as selectors
-from ..followup_forms import HelperAssignForm, HelperEndForm, OverdueFilterForm, VisitForm
+from ..followup_forms import (
+    HelperAssignForm,
+    HelperEndForm,
+    HelperPersonForm,
+    OverdueFilterForm,
+    RosterFilterForm,
+    VisitForm,
+)
 from ..models import Helper, Household, HouseholdStatus
 from ..selectors import get_household_for
 from ..services import followup
@@ -46,7 +53,7 @@ def helper_assign(request: HttpRequest, pk: int) -> HttpResponse:
             helper = followup.helper_assign(
                 actor=user,
                 household=household,
-                user=data["user"],
+                person=data["person"],
                 role=data["role"],
                 is_first=data["is_first"],
                 start_on=data["start_on"],
@@ -56,13 +63,16 @@ def helper_assign(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("已将“%(u)s”结对为“%(h)s”的帮扶人。") % {"u": helper.user, "h": household.name},
+                _("已将“%(u)s”结对为“%(h)s”的帮扶人。") % {"u": helper.person, "h": household.name},
             )
             return redirect(_panel_url(household.pk))
+    limit, extra = followup.helper_capacity()
     context = {
         "form": form,
         "household": household,
         "is_filed": household.status == HouseholdStatus.FILED,
+        "capacity_limit": limit,
+        "capacity_extra": extra,
     }
     return render(request, "cases/followup/helper_form.html", context)
 
@@ -85,7 +95,7 @@ def helper_end(request: HttpRequest, pk: int) -> HttpResponse:
             for message in exc.messages:
                 messages.error(request, _("结束帮扶：%(m)s") % {"m": message})
         else:
-            messages.success(request, _("已结束“%(u)s”的帮扶。") % {"u": helper.user})
+            messages.success(request, _("已结束“%(u)s”的帮扶。") % {"u": helper.person})
     else:
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
@@ -99,7 +109,12 @@ def helper_end(request: HttpRequest, pk: int) -> HttpResponse:
 def visit_log(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     household = selectors.get_household_for_visit(user, pk)
-    form = VisitForm(request.POST or None, request.FILES or None)
+    form = VisitForm(
+        request.POST or None,
+        request.FILES or None,
+        household=household,
+        on_behalf=covers(user, "household.edit", household.unit),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             followup.visit_log(
@@ -107,6 +122,7 @@ def visit_log(request: HttpRequest, pk: int) -> HttpResponse:
                 household=household,
                 data=form.service_data(),
                 photos=form.cleaned_data["photos"],
+                on_behalf_of=form.cleaned_data.get("on_behalf_of"),
             )
         except ValidationError as exc:
             _attach_errors(form, exc)
@@ -178,7 +194,103 @@ def overdue_visits(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/followup/overdue_visits.html", context)
 
 
+# -- the helper roster (帮扶人名册) ------------------------------------------------
+
+
+@login_required
+@require_GET
+def roster_home(request: HttpRequest) -> HttpResponse:
+    unit = selectors.roster_home_unit(_user(request))
+    return redirect("cases:helper_roster", pk=unit.pk)
+
+
+@login_required
+@require_GET
+def helper_roster(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    unit = selectors.get_roster_unit_for(user, pk)
+    form = RosterFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        people: Any = []
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        people = selectors.roster_list(unit, data.get("q") or "", data.get("show") or "")
+    page = _page(request, people)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "unit": unit,
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "child_units": unit.children.filter(is_active=True).order_by("code")[:50],
+    }
+    return render(request, "cases/followup/roster.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def helper_person_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    unit = selectors.get_roster_unit_for(user, pk)
+    form = HelperPersonForm(request.POST or None, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = followup.helper_person_create(actor=user, unit=unit, data=form.service_data())
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, _("已将“%(n)s”加入帮扶人名册。") % {"n": person.name})
+            return redirect("cases:helper_roster", pk=unit.pk)
+    context = {"form": form, "unit": unit, "person": None}
+    return render(request, "cases/followup/roster_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def helper_person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    person = selectors.get_helper_person_for(user, pk)
+    form = HelperPersonForm(request.POST or None, instance=person, unit=person.unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            followup.helper_person_update(actor=user, person=person, data=form.service_data())
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, _("名册已保存。"))
+            return redirect("cases:helper_roster", pk=person.unit_id)
+    context = {"form": form, "unit": person.unit, "person": person}
+    return render(request, "cases/followup/roster_form.html", context)
+
+
+@login_required
+@require_POST
+def helper_person_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take someone off the roster (active=0) or put them back (active=1)."""
+    user = _user(request)
+    person = selectors.get_helper_person_for(user, pk)
+    active = request.POST.get("active") == "1"
+    try:
+        followup.helper_person_set_active(actor=user, person=person, active=active)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            (_("已将“%(n)s”恢复到名册。") if active else _("已将“%(n)s”移出名册。"))
+            % {"n": person.name},
+        )
+    return redirect("cases:helper_roster", pk=person.unit_id)
+
+
 urlpatterns: list[URLPattern] = [
+    path("helpers/", roster_home, name="roster_home"),
+    path("units/<int:pk>/helpers/", helper_roster, name="helper_roster"),
+    path("units/<int:pk>/helpers/new/", helper_person_create, name="helper_person_create"),
+    path("helper-people/<int:pk>/edit/", helper_person_edit, name="helper_person_edit"),
+    path("helper-people/<int:pk>/active/", helper_person_active, name="helper_person_active"),
     path("households/<int:pk>/helpers/new/", helper_assign, name="helper_assign"),
     path("helpers/<int:pk>/end/", helper_end, name="helper_end"),
     path("households/<int:pk>/visits/new/", visit_log, name="visit_log"),

@@ -128,6 +128,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
                 unit=form.cleaned_data["unit"],
                 data=form.service_data(),
                 secondary_causes=list(form.cleaned_data["secondary_causes"]),
+                categories=list(form.cleaned_data["categories"]),
                 members=upserts,
             )
         except ValidationError as exc:
@@ -160,6 +161,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 unit=form.cleaned_data["unit"],
                 data=form.service_data(),
                 secondary_causes=list(form.cleaned_data["secondary_causes"]),
+                categories=list(form.cleaned_data["categories"]),
                 members=upserts,
                 delete_member_ids=deletions,
             )

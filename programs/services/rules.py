@@ -52,7 +52,8 @@ def check_window(program: Program, on: datetime.date) -> None:
 
 def check_eligible(program: Program, household: Household) -> None:
     """The household may apply to the program: its file is in force, the
-    program is open to its union, tier and cause."""
+    program is open to its union, tier and cause, and the household carries
+    one of the file categories the program requires (if it names any)."""
     if not program.is_active:
         raise ValidationError({"program": _("该帮扶项目已停用。")})
     if household.status != HouseholdStatus.FILED:
@@ -69,6 +70,18 @@ def check_eligible(program: Program, household: Household) -> None:
         own = {household.main_cause_id, *(c.pk for c in household.secondary_causes.all())}
         if not causes & own:
             raise ValidationError({"program": _("该家庭的致困原因不在本项目的适用范围内。")})
+    required = list(program.required_categories.all())
+    if required:
+        own_categories = {c.pk for c in household.categories.all()}
+        if not own_categories & {c.pk for c in required}:
+            raise ValidationError(
+                {
+                    "program": _(
+                        "该项目仅面向以下档案分类的家庭：%(c)s；该家庭不属于其中任何一类。"
+                    )
+                    % {"c": "、".join(c.name for c in required)}
+                }
+            )
 
 
 def standard_amount(program: Program, household: Household) -> Decimal | None:

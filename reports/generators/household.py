@@ -96,7 +96,7 @@ def household_card(user: User, household: Household) -> dict[str, Any]:
         ],
         "helpers": list(
             household.helpers.filter(end_on__isnull=True)
-            .select_related("user")
+            .select_related("person")
             .order_by("-is_first", "start_on", "pk")
         ),
         "aid_years": years,

@@ -8,7 +8,7 @@ from PIL import Image
 
 from accounts.models import User
 from cases import clock
-from cases.models import Helper, Household, HouseholdStatus, Visit, VisitPhoto
+from cases.models import Helper, HelperPerson, Household, HouseholdStatus, Visit, VisitPhoto
 from tests.builders import roster_person
 from tests.permission_routes import Page, Route
 
@@ -57,9 +57,9 @@ def _photo(household: Household) -> VisitPhoto:
     return photo
 
 
-def _assign_payload(_household: Household) -> dict[str, Any]:
+def _assign_payload(household: Household) -> dict[str, Any]:
     return {
-        "user": User.objects.get(username="alice").pk,
+        "person": roster_person(household.unit, User.objects.get(username="alice")).pk,
         "role": "union_cadre",
         "start_on": clock.today().isoformat(),
         "is_first": "on",
@@ -106,7 +106,77 @@ def _photo_shown(response: Any, _household: Household, _photo: Any) -> None:
     assert b"".join(response.streaming_content) == PNG
 
 
+def _unit(household: Household) -> Any:
+    return household.unit
+
+
+def _roster_entry(household: Household) -> HelperPerson:
+    return HelperPerson.objects.create(unit=household.unit, name="孙建国", post="车间主任")
+
+
+def _roster_shown(response: Any, household: Household, _unit: Any) -> None:
+    assert response.status_code == 200
+    assert 'id="roster"' in response.content.decode()
+
+
+def _roster_payload(_household: Household) -> dict[str, Any]:
+    return {"name": "周志强", "post": "工会副主席", "workplace": "纺织厂", "phone": "13900001111"}
+
+
+def _roster_added(response: Any, household: Household, _unit: Any) -> None:
+    if response.wsgi_request.method == "GET":
+        assert response.status_code == 200
+        assert 'id="roster-form"' in response.content.decode()
+    else:
+        assert response.status_code == 302, response.content.decode()[:2000]
+        person = HelperPerson.objects.get(unit=household.unit, name="周志强")
+        assert person.post == "工会副主席" and person.user is None
+
+
+def _roster_edit_payload(_household: Household) -> dict[str, Any]:
+    return {"name": "孙建国", "post": "厂长", "workplace": "", "phone": ""}
+
+
+def _roster_edited(response: Any, _household: Household, person: HelperPerson) -> None:
+    if response.wsgi_request.method == "GET":
+        assert response.status_code == 200
+        assert 'id="roster-form"' in response.content.decode()
+    else:
+        assert response.status_code == 302, response.content.decode()[:2000]
+        person.refresh_from_db()
+        assert person.post == "厂长"
+
+
+def _roster_deactivated(response: Any, _household: Household, person: HelperPerson) -> None:
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert not person.is_active
+
+
 ROUTES: dict[str, Route] = {
+    # The helper roster: kept by the union's caseworkers and chairs.
+    "cases:helper_roster": Route(_unit, ("GET",), EDITORS_WITHOUT_ROLE, allowed=_roster_shown),
+    "cases:helper_person_create": Route(
+        _unit,
+        ("GET", "POST"),
+        EDITORS_WITHOUT_ROLE,
+        payload=_roster_payload,
+        allowed=_roster_added,
+    ),
+    "cases:helper_person_edit": Route(
+        _roster_entry,
+        ("GET", "POST"),
+        EDITORS_WITHOUT_ROLE,
+        payload=_roster_edit_payload,
+        allowed=_roster_edited,
+    ),
+    "cases:helper_person_active": Route(
+        _roster_entry,
+        ("POST",),
+        EDITORS_WITHOUT_ROLE,
+        payload=lambda h: {"active": "0"},
+        allowed=_roster_deactivated,
+    ),
     "cases:helper_assign": Route(
         "household",
         ("GET", "POST"),
@@ -136,6 +206,7 @@ ROUTES: dict[str, Route] = {
 }
 
 PAGES: dict[str, Page] = {
+    "cases:roster_home": Page(("GET",), ("alice", "carol"), ("erin", "dave", "frank")),
     "cases:my_households": Page(("GET",), ALL_READERS, ("frank",)),
     "cases:overdue_visits": Page(("GET",), ALL_READERS, ("frank",)),
 }

@@ -145,14 +145,17 @@ def test_a_helper_from_another_county_is_refused_naming_the_field(units, alice, 
 @pytest.mark.django_db
 def test_the_form_refuses_a_crafted_helper_from_another_county(as_user, units, alice, bob):
     h = filed(units["a1"])
+    theirs = roster_person(units["b"], bob)
     url = reverse("cases:helper_assign", args=[h.pk])
     page = as_user(alice).get(url).content.decode()
-    assert "刘波" not in page, "another county's staff is not even offered"
+    assert "刘波" not in page, "another county's roster is not even offered"
     response = as_user(alice).post(
-        url, {"user": bob.pk, "role": "union_cadre", "start_on": TODAY.isoformat()}
+        url, {"person": theirs.pk, "role": "union_cadre", "start_on": TODAY.isoformat()}
     )
     assert response.status_code == 200
-    assert "帮扶人：所选人员不在该家庭所属工会或其上级工会任职" in response.content.decode()
+    assert (
+        "帮扶人：所选人员不在该家庭所属工会或其上级工会的帮扶人名册中" in response.content.decode()
+    )
     assert not Helper.objects.exists()
 
 

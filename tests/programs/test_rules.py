@@ -91,3 +91,26 @@ def test_the_cap_status_a_caseworker_reads_before_asking(units, standard, alice,
     assert cap.label == "不超过当地低保年标准"
     # Another year starts from nothing.
     assert rules.cap_status(living, household, 2027).used == D("0.00")
+
+
+@pytest.mark.django_db
+def test_a_program_for_file_categories_refuses_households_outside_them(units):
+    from cases.models import FileCategory
+
+    sick = FileCategory.objects.get(name="大病职工")
+    single = FileCategory.objects.get(name="单亲家庭")
+    worker = FileCategory.objects.get(name="农民工")
+    p = program(units, name="大病救助")
+    p.required_categories.set([sick, single])
+    household = filed(units["a"])
+    household.categories.set([worker])
+
+    with pytest.raises(ValidationError) as err:
+        rules.check_eligible(p, household)
+    message = err.value.error_dict["program"][0].messages[0]
+    assert "大病职工" in message and "单亲家庭" in message
+
+    household.categories.add(single)  # one of them is enough
+    rules.check_eligible(p, household)
+    # A program that names no category is open to every household.
+    rules.check_eligible(program(units, name="送温暖"), filed(units["a"]))
