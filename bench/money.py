@@ -108,6 +108,7 @@ def build_money(count: int, applications: int, seed: int, who: dict[str, Any]) -
     from cases import clock
     from cases.models import Household, HouseholdStatus, Tier
     from funds.models import EntryKind, Fund, LedgerEntry
+    from funds.services import income_source
     from programs.models import (
         AidPayment,
         Application,
@@ -122,8 +123,9 @@ def build_money(count: int, applications: int, seed: int, who: dict[str, Any]) -
     finance, drafter = who["finance"], who["drafter"]
     city = who["city"]
     today = clock.today()
+    allocation = income_source("admin_allocation")  # every receipt names its source
     fund = Fund.objects.create(
-        unit=city, name="困难职工帮扶资金", source="admin_allocation", year=today.year,
+        unit=city, name="困难职工帮扶资金", year=today.year,
         created_by=finance,
     )  # fmt: skip
     program = Program.objects.create(unit=city, name="春节送温暖", category="festival", kind="cash")
@@ -224,6 +226,7 @@ def build_money(count: int, applications: int, seed: int, who: dict[str, Any]) -
                         LedgerEntry(
                             fund=fund, kind=EntryKind.RECEIPT, direction=1, amount=RECEIPT,
                             occurred_on=at.date(), memo="市财政拨付帮扶资金", actor=finance,
+                            source=allocation, payer_kind="unit", payer="郑州市财政局",
                             created_at=at,
                         )
                     )  # fmt: skip
@@ -280,19 +283,21 @@ def build_money(count: int, applications: int, seed: int, who: dict[str, Any]) -
     LedgerEntry.objects.create(
         fund=fund, kind=EntryKind.RECEIPT, direction=1, amount=RECEIPT, occurred_on=today,
         memo="市财政拨付帮扶资金", actor=finance,
+        source=allocation, payer_kind="unit", payer="郑州市财政局",
     )  # fmt: skip
     balance += RECEIPT
     # A few small funds beside the big one, as a city union has.
     for n, unit in enumerate(u for u in units.values() if u.kind == "county"):
         small = Fund.objects.create(
-            unit=unit, name=f"{unit.name}送温暖捐款", source="donation", year=today.year,
+            unit=unit, name=f"{unit.name}送温暖捐款", year=today.year,
             created_by=finance,
         )  # fmt: skip
         LedgerEntry.objects.bulk_create(
             LedgerEntry(
                 fund=small, kind=EntryKind.DONATION, direction=1, amount=Decimal(1000 + d),
                 occurred_on=today, memo="爱心捐款", donor=f"爱心企业{d}",
-                campaign="春节送温暖", actor=finance,
+                campaign="春节送温暖", actor=finance, source=income_source("donation"),
+                payer_kind="unit", payer=f"爱心企业{d}",
             )
             for d in range(20 * (n + 1))
         )  # fmt: skip
@@ -329,6 +334,7 @@ def pay_figures(who: dict[str, Any], money: dict[str, Any]) -> dict[str, Any]:
 
     from cases import clock
     from funds.models import EntryKind, LedgerEntry
+    from funds.services import income_source
     from programs.models import Application, ApplicationStatus
     from programs.services import payments
 
@@ -365,12 +371,14 @@ def pay_figures(who: dict[str, Any], money: dict[str, Any]) -> dict[str, Any]:
         SINGLE_PAYMENTS,
     )
     today = clock.today()
+    allocation = income_source("admin_allocation")
 
     def insert() -> None:
         with transaction.atomic():
             LedgerEntry.objects.create(
                 fund=fund, kind=EntryKind.RECEIPT, direction=1, amount=Decimal("1.00"),
-                occurred_on=today, memo="基准", actor=finance,
+                occurred_on=today, memo="基准", actor=finance, source=allocation,
+                payer_kind="unit", payer="郑州市财政局",
             )  # fmt: skip
 
     for _ in range(5):

@@ -174,6 +174,7 @@ def fund_with_payments(bench: Bench, count: int) -> Any:
     """A fund holding `count` aid payments (one in twenty reversed), the rows
     written in bulk as the payment service writes them one by one."""
     from funds.models import EntryKind, Fund, LedgerEntry
+    from funds.services import income_source
     from programs.models import AidPayment, Application, ApplicationStatus
 
     finance, program = bench.data["finance"], bench.data["program"]
@@ -183,7 +184,6 @@ def fund_with_payments(bench: Bench, count: int) -> Any:
     fund = Fund.objects.create(
         unit=bench.data["county"],
         name="送温暖专项",
-        source="admin_allocation",
         year=year,
         created_by=finance,
     )
@@ -191,6 +191,7 @@ def fund_with_payments(bench: Bench, count: int) -> Any:
     LedgerEntry.objects.create(
         fund=fund, kind=EntryKind.RECEIPT, direction=1, amount=Decimal(count) * 1000,
         occurred_on=PAID_ON, memo="区财政拨款", actor=finance,
+        source=income_source("admin_allocation"), payer_kind="unit", payer="金水区财政局",
     )  # fmt: skip
     step = 5000
     for start in range(0, count, step):

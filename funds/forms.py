@@ -1,6 +1,7 @@
 """Forms of the funds screens. They parse input; the rules (permissions,
 balances, restrictions) are the services' (funds.services)."""
 
+import datetime
 import uuid
 from typing import Any
 
@@ -14,8 +15,8 @@ from cases.forms import UnitChoiceField
 from cases.lifecycle_forms import DateInput
 
 from . import selectors
-from .models import EntryKind, Fund, FundSource, Restriction
-from .services import REASON_LIMIT
+from .models import EntryKind, Fund, IncomeSource, PayerKind, Restriction
+from .services import REASON_LIMIT, DateWindow, check_value_date, value_date_window
 
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"}
 
@@ -54,10 +55,12 @@ class FundFilterForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     unit = UnitChoiceField(queryset=Unit.objects.none(), required=False, label=gettext_lazy("工会"))
-    source = forms.ChoiceField(
+    source = forms.ModelChoiceField(
         label=gettext_lazy("资金来源"),
         required=False,
-        choices=[("", gettext_lazy("全部来源")), *FundSource.choices],
+        queryset=IncomeSource.objects.order_by("sort_order", "id"),
+        empty_label=gettext_lazy("全部来源"),
+        help_text=gettext_lazy("收到过该来源款项的资金。"),
     )
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
@@ -67,14 +70,13 @@ class FundFilterForm(forms.Form):
     def to_filter(self) -> selectors.FundFilter:
         data = self.cleaned_data
         return selectors.FundFilter(
-            year=data.get("year"), unit=data.get("unit"), source=data.get("source") or ""
+            year=data.get("year"), unit=data.get("unit"), source=data.get("source")
         )
 
 
 class FundCreateForm(forms.Form):
     unit = UnitChoiceField(queryset=Unit.objects.none(), label=gettext_lazy("所属工会"))
     name = forms.CharField(label=gettext_lazy("资金名称"), max_length=100)
-    source = forms.ChoiceField(label=gettext_lazy("资金来源"), choices=FundSource.choices)
     year = forms.IntegerField(
         label=gettext_lazy("年度"),
         min_value=2000,
@@ -133,9 +135,72 @@ class FundCreateForm(forms.Form):
         return data
 
 
+def window_help(window: DateWindow) -> str:
+    text = _("默认今天，不能晚于今天；早于今天须填写补录理由，最早可补录至 %(e)s（%(n)s 天内）。")
+    return text % {"e": window.earliest.isoformat(), "n": window.days}
+
+
+def date_reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=gettext_lazy("补录理由"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy("日期早于今天时必填，如“银行到账凭证迟到”。"),
+    )
+
+
+def clean_value_date(
+    form: forms.Form, unit: Any, field: str, label: str, window: DateWindow | None = None
+) -> None:
+    """The window rule of funds.services.check_value_date, as form errors
+    (the service checks again when it writes)."""
+    data = form.cleaned_data
+    if field not in data or unit is None:
+        return
+    try:
+        _on, data["date_reason"] = check_value_date(
+            unit, data[field], data.get("date_reason"), field=field, label=label, window=window
+        )
+    except forms.ValidationError as exc:
+        for name, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(name, error)
+
+
+class SourceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: IncomeSource) -> str:  # type: ignore[override]
+        return obj.name
+
+
 class ReceiptForm(forms.Form):
     amount = _amount_field()
-    occurred_on = forms.DateField(label=gettext_lazy("到账日期"), widget=DateInput())
+    source = SourceChoiceField(
+        queryset=IncomeSource.objects.none(),
+        label=gettext_lazy("资金来源"),
+        error_messages={
+            "required": gettext_lazy("请选择资金来源。"),
+            "invalid_choice": gettext_lazy("所选资金来源不存在或已停用，请重新选择。"),
+        },
+    )
+    payer_kind = forms.ChoiceField(
+        label=gettext_lazy("缴款方类型"),
+        choices=PayerKind.choices,
+        initial=PayerKind.UNIT,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("请选择缴款方类型（单位或个人）。")},
+    )
+    payer = forms.CharField(
+        label=gettext_lazy("缴款方"),
+        max_length=100,
+        help_text=gettext_lazy("拨款或捐款的单位名称，或个人姓名。"),
+        error_messages={"required": gettext_lazy("请填写缴款方（单位名称或个人姓名）。")},
+    )
+    occurred_on = forms.DateField(
+        label=gettext_lazy("到账日期"),
+        widget=DateInput(),
+        error_messages={"required": gettext_lazy("请填写到账日期。")},
+    )
+    date_reason = date_reason_field()
     memo = forms.CharField(label=gettext_lazy("摘要"), max_length=200)
     donor = forms.CharField(
         label=gettext_lazy("捐赠人"),
@@ -148,9 +213,16 @@ class ReceiptForm(forms.Form):
     # Fixed when the form is shown: submitting it twice records one receipt.
     reference = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, fund: Fund, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["occurred_on"].initial = clock.today()
+        self.fund = fund
+        self.window = value_date_window(fund.unit)
+        self.fields["source"].queryset = selectors.active_sources()  # type: ignore[attr-defined]
+        self.fields["occurred_on"].initial = self.window.latest
+        self.fields["occurred_on"].help_text = window_help(self.window)
+        self.fields["occurred_on"].widget.attrs.update(
+            min=self.window.earliest.isoformat(), max=self.window.latest.isoformat()
+        )
         self.fields["reference"].initial = f"receipt:{uuid.uuid4().hex}"
 
     def clean_reference(self) -> str:
@@ -158,6 +230,11 @@ class ReceiptForm(forms.Form):
         if not reference.startswith("receipt:"):
             raise forms.ValidationError(_("表单已失效，请刷新页面后重新填写。"))
         return reference
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        clean_value_date(self, self.fund.unit, "occurred_on", _("到账日期"), self.window)
+        return data
 
 
 class TransferForm(forms.Form):
@@ -190,6 +267,22 @@ class EntryFilterForm(forms.Form):
     entry = forms.IntegerField(
         required=False, min_value=1, max_value=2**62, widget=forms.HiddenInput
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("截止日期不能早于起始日期。"))
+        return data
+
+    def period(self) -> tuple[Any, Any]:
+        """The summary's period: the dates given, else this calendar year."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start is None and end is None:
+            year = clock.today().year
+            return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        return start, end
 
     def to_filter(self) -> selectors.EntryFilter:
         data = self.cleaned_data

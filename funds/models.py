@@ -17,16 +17,6 @@ from accounts.models import Unit
 from cases.models import Household
 
 
-class FundSource(models.TextChoices):
-    ADMIN_ALLOCATION = "admin_allocation", _("行政划拨")
-    HIGHER_GRANT = "higher_grant", _("上级拨款")
-    DONATION = "donation", _("捐款")
-    MUTUAL_AID = "mutual_aid", _("互助金")
-    CIVIL_AFFAIRS = "civil_affairs", _("民政资金")
-    ENTERPRISE = "enterprise", _("企业资助")
-    OTHER = "other", _("其他")
-
-
 class IncomeSource(models.Model):
     """资金来源: an admin-edited list every receipt names (行政划拨, 上级拨款,
     捐款, 互助会费, …). `code` marks the built-in sources the product itself
@@ -46,6 +36,25 @@ class IncomeSource(models.Model):
         return self.name
 
 
+# The built-in sources the product posts to itself (codes seeded by
+# migration 0005): a cooperative's premiums, and receipts no one has named.
+PREMIUM_SOURCE = "premium"
+OTHER_SOURCE = "other"
+# The default list (seeded by migration 0005), by code: a built-in source the
+# product posts to is put back with its default name if the table lost it.
+BUILTIN_SOURCES = {
+    "admin_allocation": "行政划拨",
+    "higher_grant": "上级拨款",
+    "donation": "捐款",
+    "premium": "互助会费",
+    "civil_affairs": "民政资金",
+    "enterprise": "企业注资",
+    "economic_entity": "经济实体",
+    "individual": "个人捐助",
+    "other": "其他",
+}
+
+
 class PayerKind(models.TextChoices):
     UNIT = "unit", _("单位")
     PERSON = "person", _("个人")
@@ -63,7 +72,6 @@ class Fund(models.Model):
         Unit, verbose_name=_("所属工会"), on_delete=models.PROTECT, related_name="funds"
     )
     name = models.CharField(_("资金名称"), max_length=100)
-    source = models.CharField(_("资金来源"), max_length=20, choices=FundSource.choices)
     year = models.PositiveSmallIntegerField(_("年度"))
     restriction = models.CharField(
         _("使用限定"), max_length=16, choices=Restriction.choices, default=Restriction.NONE
@@ -204,6 +212,11 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="reversal") | Q(reverses__isnull=False),
                 name="ledger_reversal_points_at_entry",
+            ),
+            # Every receipt names where the money came from.
+            models.CheckConstraint(
+                condition=~Q(kind__in=["receipt", "donation"]) | Q(source__isnull=False),
+                name="ledger_receipt_names_source",
             ),
         ]
 

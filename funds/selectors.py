@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import (
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -23,6 +24,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from accounts.models import Unit, User
 from accounts.paging import paged
@@ -30,7 +32,7 @@ from accounts.scoping import get_scoped, require_action, units_for
 from cases.models import Household
 from cases.selectors import prefix_q
 
-from .models import EntryKind, Fund, LedgerEntry
+from .models import EntryKind, Fund, IncomeSource, LedgerEntry
 
 VIEW = "fund.view"
 MANAGE = "fund.manage"
@@ -75,7 +77,8 @@ def with_totals(funds: QuerySet[Fund]) -> QuerySet[Fund]:
 class FundFilter:
     year: int | None = None
     unit: Unit | None = None
-    source: str = ""
+    # Funds that received money from this source (a fund has many sources).
+    source: IncomeSource | None = None
 
 
 def fund_list(user: User, flt: FundFilter) -> QuerySet[Fund]:
@@ -85,8 +88,8 @@ def fund_list(user: User, flt: FundFilter) -> QuerySet[Fund]:
         qs = qs.filter(unit__path__startswith=flt.unit.path)
     if flt.year is not None:
         qs = qs.filter(year=flt.year)
-    if flt.source:
-        qs = qs.filter(source=flt.source)
+    if flt.source is not None:
+        qs = qs.filter(Exists(LedgerEntry.objects.filter(fund=OuterRef("pk"), source=flt.source)))
     return with_totals(qs.select_related("unit")).order_by("-year", "unit__path", "name", "pk")
 
 
@@ -154,6 +157,7 @@ def ledger_entries(fund: Fund, flt: EntryFilter) -> QuerySet[LedgerEntry]:
     return paged(
         qs.select_related(
             "actor",
+            "source",
             "household__unit",
             "reverses",
             "reversed_by",
@@ -202,4 +206,156 @@ def household_lookup(unit: Unit, term: str) -> list[Household]:
         return by_number
     return list(
         qs.filter(prefix_q("name", term)).select_related("unit").order_by("name", "pk")[:20]
+    )
+
+
+def active_sources() -> QuerySet[IncomeSource]:
+    """The sources a new receipt may name, in the admin's order."""
+    return IncomeSource.objects.filter(is_active=True).order_by("sort_order", "id")
+
+
+# -- The period summary: one selector for the fund page, the PDF and the xlsx --------
+
+# The program of an aid payment's entry, reached through the reverse one-to-one
+# of AidPayment.entry: a string lookup, so funds imports nothing of programs.
+PROGRAM = "aid_payment__application__program"
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One line of a period summary: what it is, how many entries, how much.
+    `direction` says which way the money moved (+1 in, −1 out)."""
+
+    group: str  # "receipt", "payment", "transfer", "reversal"
+    label: str
+    count: int
+    amount: Decimal
+    direction: int
+
+
+@dataclass
+class PeriodSummary:
+    date_from: datetime.date | None
+    date_to: datetime.date | None
+    opening: Decimal
+    receipts: list[SummaryLine]  # by source
+    payments: list[SummaryLine]  # by program; other payments their own line
+    transfers: list[SummaryLine]
+    reversals: list[SummaryLine]  # by what they reverse
+
+    @property
+    def lines(self) -> list[SummaryLine]:
+        return [*self.receipts, *self.payments, *self.transfers, *self.reversals]
+
+    def _total(self, lines: list[SummaryLine]) -> Decimal:
+        return sum((x.amount * x.direction for x in lines), Decimal("0.00"))
+
+    @property
+    def receipts_total(self) -> Decimal:
+        return self._total(self.receipts)
+
+    @property
+    def receipts_count(self) -> int:
+        return sum(x.count for x in self.receipts)
+
+    @property
+    def payments_total(self) -> Decimal:
+        return -self._total(self.payments)
+
+    @property
+    def total_in(self) -> Decimal:
+        return sum((x.amount for x in self.lines if x.direction > 0), Decimal("0.00"))
+
+    @property
+    def total_out(self) -> Decimal:
+        return sum((x.amount for x in self.lines if x.direction < 0), Decimal("0.00"))
+
+    @property
+    def closing(self) -> Decimal:
+        """opening + every line in its direction: receipts − payments ±
+        transfers ± reversals. Each line is a group of the period's entries
+        and every entry is in exactly one group, so this is the balance at
+        the end of the period."""
+        return (self.opening + self._total(self.lines)).quantize(CENT)
+
+
+def fund_period_summary(
+    fund: Fund, date_from: datetime.date | None, date_to: datetime.date | None
+) -> PeriodSummary:
+    """The fund's period by value date (LedgerEntry.occurred_on, never the
+    moment recorded): the opening balance (every entry before `date_from`),
+    receipts by source, aid payments by the application's program (other
+    payments on their own line), transfers, reversals by what they reverse,
+    and the closing balance. Two queries whatever the period: the opening
+    sum and one grouped query over the period's entries."""
+    entries = LedgerEntry.objects.filter(fund=fund)
+    opening = Decimal("0.00")
+    if date_from is not None:
+        row = entries.filter(occurred_on__lt=date_from).aggregate(
+            total=Coalesce(Sum(F("amount") * F("direction"), output_field=MONEY), ZERO)
+        )
+        opening = Decimal(row["total"]).quantize(CENT)
+    period = entries
+    if date_from is not None:
+        period = period.filter(occurred_on__gte=date_from)
+    if date_to is not None:
+        period = period.filter(occurred_on__lte=date_to)
+    grouped = (
+        period.values(
+            "kind",
+            "direction",
+            "source_id",
+            "source__name",
+            "source__sort_order",
+            f"{PROGRAM}_id",
+            f"{PROGRAM}__name",
+            "reverses__kind",
+        )
+        .annotate(n=Count("pk"), total=Sum("amount"))
+        .order_by()
+    )
+    kinds = dict(EntryKind.choices)
+    receipts: dict[Any, list[Any]] = {}
+    payments: dict[Any, list[Any]] = {}
+    transfers: dict[Any, list[Any]] = {}
+    reversals: dict[Any, list[Any]] = {}
+    for g in grouped:
+        kind, direction, n, total = g["kind"], g["direction"], g["n"], g["total"]
+        if kind in (EntryKind.RECEIPT, EntryKind.DONATION):
+            key: tuple[Any, ...] = (g["source__sort_order"] or 0, g["source_id"] or 0)
+            label = g["source__name"] or _("（未注明来源）")
+            bucket = receipts
+        elif kind == EntryKind.PAYMENT:
+            program = g[f"{PROGRAM}_id"]
+            # Aid payments by program first (by name), then other payments.
+            key = (0, g[f"{PROGRAM}__name"], program) if program else (1, "", 0)
+            label = g[f"{PROGRAM}__name"] if program else _("其他支出")
+            bucket = payments
+        elif kind in (EntryKind.TRANSFER_IN, EntryKind.TRANSFER_OUT):
+            key = (direction * -1,)
+            label = str(kinds[kind])
+            bucket = transfers
+        else:
+            reversed_kind = g["reverses__kind"] or ""
+            key = (direction * -1, reversed_kind)
+            label = _("冲正%(k)s") % {"k": kinds.get(reversed_kind, "")}
+            bucket = reversals
+        line = bucket.setdefault(key, [label, 0, Decimal("0.00"), direction])
+        line[1] += n
+        line[2] += Decimal(total)
+
+    def lines(group: str, bucket: dict[Any, list[Any]]) -> list[SummaryLine]:
+        return [
+            SummaryLine(group, str(label), count, amount.quantize(CENT), direction)
+            for _key, (label, count, amount, direction) in sorted(bucket.items())
+        ]
+
+    return PeriodSummary(
+        date_from=date_from,
+        date_to=date_to,
+        opening=opening,
+        receipts=lines("receipt", receipts),
+        payments=lines("payment", payments),
+        transfers=lines("transfer", transfers),
+        reversals=lines("reversal", reversals),
     )

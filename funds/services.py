@@ -6,6 +6,7 @@ the balance can never go below zero.
 """
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,16 @@ from accounts.scoping import covers
 from cases import clock
 from cases.models import Household
 
-from .models import EntryKind, Fund, FundSource, LedgerEntry, Restriction
+from .models import (
+    BUILTIN_SOURCES,
+    EntryKind,
+    FinanceRules,
+    Fund,
+    IncomeSource,
+    LedgerEntry,
+    PayerKind,
+    Restriction,
+)
 
 CENT = Decimal("0.01")
 FINANCE = "fund.manage"
@@ -30,6 +40,9 @@ REASON_LIMIT = 150
 # their own service (the reverse accessors of their one-to-one to the entry),
 # so that the application, loan or membership stays in step with the money.
 OWNERS = ("aid_payment", "repayment", "premium")
+# How far back finance may date a payment or receipt when no union up the
+# tree has set its own FinanceRules row.
+DEFAULT_BACKDATE_DAYS = 60
 
 
 def balance_of(fund: Fund) -> Decimal:
@@ -74,6 +87,100 @@ def _existing(reference: str | None) -> LedgerEntry | None:
     return LedgerEntry.objects.filter(reference=reference).first()
 
 
+@dataclass(frozen=True)
+class DateWindow:
+    """The value dates finance may give a payment or a receipt of a union:
+    from `earliest` to `latest` (today) inclusive; a date before today needs
+    a reason (补录理由)."""
+
+    earliest: datetime.date
+    latest: datetime.date
+    days: int
+
+
+def backdate_days(unit: Unit) -> int:
+    """The union's back-dating window: its own FinanceRules row, else its
+    nearest ancestor's, else DEFAULT_BACKDATE_DAYS."""
+    path = unit.path
+    # Every ancestor's path is a prefix of the union's own path.
+    prefixes = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+    days = (
+        FinanceRules.objects.filter(unit__path__in=prefixes)
+        .order_by("-unit__path")
+        .values_list("backdate_days", flat=True)
+        .first()
+    )
+    return DEFAULT_BACKDATE_DAYS if days is None else days
+
+
+def value_date_window(unit: Unit) -> DateWindow:
+    """The one computation of the window: the forms, the services and the
+    screens all ask here."""
+    today = clock.today()
+    days = backdate_days(unit)
+    return DateWindow(earliest=today - datetime.timedelta(days=days), latest=today, days=days)
+
+
+def check_value_date(
+    unit: Unit,
+    on: datetime.date | None,
+    reason: Any = "",
+    *,
+    field: str = "occurred_on",
+    label: str = "",
+    allow_any_past_date: bool = False,
+    window: DateWindow | None = None,
+) -> tuple[datetime.date, str]:
+    """The value date (default today) and its reason, or a message on `field`
+    (and on `date_reason` for a missing reason).
+
+    Never in the future. Before today only with a reason, and no earlier than
+    the union's window; `allow_any_past_date` lifts the window (not the
+    future rule) and is for the history import alone (发放记录迁移), whose rows
+    were paid long ago and which names its own reason."""
+    window = window or value_date_window(unit)
+    label = label or _("发生日期")
+    reason = _text(reason, "date_reason", 200)
+    if on is None:
+        return window.latest, reason
+    if on > window.latest:
+        raise ValidationError({field: _("%(f)s不能晚于今天。") % {"f": label}})
+    if on == window.latest:
+        return on, reason
+    if on < window.earliest and not allow_any_past_date:
+        raise ValidationError(
+            {
+                field: _(
+                    "%(f)s %(d)s 超出可补录期限：本工会只能补录最近 %(n)s 天（%(e)s 起）的记录，"
+                    "更早的记录请通过“发放记录迁移”导入。"
+                )
+                % {"f": label, "d": on.isoformat(), "n": window.days, "e": window.earliest}
+            }
+        )
+    if not reason and not allow_any_past_date:
+        raise ValidationError({"date_reason": _("%(f)s早于今天，须填写补录理由。") % {"f": label}})
+    return on, reason
+
+
+def income_source(source: IncomeSource | str | None) -> IncomeSource:
+    """The source a receipt names, given as a row or as a built-in code."""
+    if isinstance(source, str) and source:
+        found = IncomeSource.objects.filter(code=source).first()
+        if found is None and source in BUILTIN_SOURCES:
+            order = list(BUILTIN_SOURCES).index(source) + 1
+            found, _created = IncomeSource.objects.get_or_create(
+                code=source, defaults={"name": BUILTIN_SOURCES[source], "sort_order": order}
+            )
+        if found is None:
+            raise ValidationError({"source": _("资金来源“%(c)s”不存在。") % {"c": source}})
+        source = found
+    if not isinstance(source, IncomeSource):
+        raise ValidationError({"source": _("请选择资金来源。")})
+    if not source.is_active:
+        raise ValidationError({"source": _("资金来源“%(s)s”已停用。") % {"s": source.name}})
+    return source
+
+
 def _write(entry: LedgerEntry) -> LedgerEntry:
     """Insert; a repeated reference returns the entry written first."""
     try:
@@ -93,7 +200,6 @@ def fund_create(
     actor: User,
     unit: Unit,
     name: str,
-    source: str,
     year: int,
     restriction: str = Restriction.NONE,
     restricted_purpose: str = "",
@@ -103,8 +209,6 @@ def fund_create(
     name = _text(name, "name", 100)
     if not name:
         raise ValidationError({"name": _("请填写资金名称。")})
-    if source not in FundSource.values:
-        raise ValidationError({"source": _("请选择资金来源。")})
     if restriction not in Restriction.values:
         raise ValidationError({"restriction": _("请选择使用限定。")})
     if not isinstance(year, int) or not 2000 <= year <= 2100:
@@ -125,7 +229,6 @@ def fund_create(
             fund = Fund.objects.create(
                 unit=unit,
                 name=name,
-                source=source,
                 year=year,
                 restriction=restriction,
                 restricted_purpose=restricted_purpose if restriction == Restriction.PURPOSE else "",
@@ -150,16 +253,27 @@ def receipt_post(
     fund: Fund,
     amount: Any,
     memo: str,
+    source: IncomeSource | str | None,
+    payer_kind: str,
+    payer: str,
     occurred_on: datetime.date | None = None,
+    date_reason: str = "",
     donor: str = "",
     campaign: str = "",
     receipt_number: str = "",
     reference: str | None = None,
     household: Household | None = None,
+    date_field: str = "occurred_on",
+    allow_any_past_date: bool = False,
 ) -> LedgerEntry:
     """Money received into a fund (a donation when a donor or a campaign is
-    named). `household` names the family the money came from (a loan
-    repayment, a mutual-aid premium), so the fund's ledger shows it. A
+    named). Every receipt names its source (an IncomeSource, or the code of a
+    built-in one) and who paid it (a unit or a person). `household` names the
+    family the money came from (a loan repayment, a mutual-aid premium), so
+    the fund's ledger shows it. `occurred_on` is the value date (the day the
+    money arrived), inside the union's back-dating window
+    (`check_value_date`; `date_field` names the caller's form field for its
+    messages; `allow_any_past_date` is for the history import only). A
     repeated `reference` returns the entry written first."""
     fund = _locked(fund)
     _check(actor, fund.unit)
@@ -170,20 +284,35 @@ def receipt_post(
     memo = _text(memo, "memo", 200)
     if not memo:
         raise ValidationError({"memo": _("请填写摘要。")})
+    source = income_source(source)
+    if payer_kind not in PayerKind.values:
+        raise ValidationError({"payer_kind": _("请选择缴款方类型（单位或个人）。")})
+    payer = _text(payer, "payer", 100)
+    if not payer:
+        raise ValidationError({"payer": _("请填写缴款方（单位名称或个人姓名）。")})
     donor = _text(donor, "donor", 100)
     campaign = _text(campaign, "campaign", 100)
     receipt_number = _text(receipt_number, "receipt_number", 50)
-    today = clock.today()
-    if occurred_on is not None and occurred_on > today:
-        raise ValidationError({"occurred_on": _("发生日期不能晚于今天。")})
+    on, date_reason = check_value_date(
+        fund.unit,
+        occurred_on,
+        date_reason,
+        field=date_field,
+        label=_("到账日期"),
+        allow_any_past_date=allow_any_past_date,
+    )
     entry = _write(
         LedgerEntry(
             fund=fund,
             kind=EntryKind.DONATION if donor or campaign else EntryKind.RECEIPT,
             direction=1,
             amount=value,
-            occurred_on=occurred_on or today,
+            occurred_on=on,
             memo=memo,
+            source=source,
+            payer_kind=payer_kind,
+            payer=payer,
+            date_reason=date_reason,
             donor=donor,
             campaign=campaign,
             receipt_number=receipt_number,
@@ -197,7 +326,12 @@ def receipt_post(
         action="ledger.receipt",
         obj=fund,
         unit=fund.unit,
-        changes={"amount": [None, str(value)], "entry": [None, entry.pk]},
+        changes={
+            "amount": [None, str(value)],
+            "entry": [None, entry.pk],
+            "source": [None, source.name],
+            "occurred_on": [None, on.isoformat()],
+        },
     )
     return entry
 
@@ -241,10 +375,16 @@ def payment_post(
     purposes: tuple[str, ...] = (),
     via_program: bool = False,
     occurred_on: datetime.date | None = None,
+    date_reason: str = "",
     reference: str | None = None,
+    date_field: str = "occurred_on",
+    allow_any_past_date: bool = False,
 ) -> LedgerEntry:
     """Money paid out of a fund. The fund row is locked first; the balance
-    after the payment may not be negative."""
+    after the payment may not be negative. `occurred_on` is the value date
+    (the day the money reached the card or the cash was handed over), inside
+    the union's back-dating window (`check_value_date`); `allow_any_past_date`
+    is for the history import only."""
     first = _existing(reference)
     if first is not None:
         return first
@@ -253,6 +393,14 @@ def payment_post(
     value = _amount(amount)
     memo = _text(memo, "memo", 200)
     check_use(fund, household=household, purposes=purposes, via_program=via_program)
+    on, date_reason = check_value_date(
+        fund.unit,
+        occurred_on,
+        date_reason,
+        field=date_field,
+        label=_("发放日期"),
+        allow_any_past_date=allow_any_past_date,
+    )
     available = balance_of(fund)
     if value > available:
         message = _("资金余额不足：可用 %(b)s 元，需支付 %(a)s 元。") % {"b": available, "a": value}
@@ -263,7 +411,8 @@ def payment_post(
             kind=EntryKind.PAYMENT,
             direction=-1,
             amount=value,
-            occurred_on=occurred_on or clock.today(),
+            occurred_on=on,
+            date_reason=date_reason,
             memo=memo or _("支出"),
             household=household,
             reference=reference,

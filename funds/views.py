@@ -2,6 +2,7 @@
 ledger, receipts and donations, transfers and corrections."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -82,7 +83,6 @@ def fund_create(request: HttpRequest) -> HttpResponse:
                 actor=user,
                 unit=data["unit"],
                 name=data["name"],
-                source=data["source"],
                 year=data["year"],
                 restriction=data["restriction"],
                 restricted_purpose=data["restricted_purpose"],
@@ -166,6 +166,7 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for row in rows:
         row["can_reverse"] = row["can_reverse"] and can_manage
         row["owner_url"] = row["owner_url"] if can_manage else None
+    date_from, date_to = form.period()
     restricted_household = None
     if fund.restricted_household is not None:
         h = fund.restricted_household
@@ -173,6 +174,15 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "fund": fund,
         "totals": selectors.fund_totals(fund),
+        "summary": selectors.fund_period_summary(fund, date_from, date_to),
+        # The statement links print the period the summary shows.
+        "period_query": urlencode(
+            {
+                k: v.isoformat()
+                for k, v in (("date_from", date_from), ("date_to", date_to))
+                if v is not None
+            }
+        ),
         "campaigns": selectors.campaign_sums(fund),
         "form": form,
         "page": page,
@@ -194,7 +204,7 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def receipt_post(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     fund = selectors.get_fund_for(user, pk, action=MANAGE)
-    form = ReceiptForm(request.POST or None)
+    form = ReceiptForm(request.POST or None, fund=fund)
     if request.method == "POST" and form.is_valid():
         try:
             entry = services.receipt_post(actor=user, fund=fund, **form.cleaned_data)

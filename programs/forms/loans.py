@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from cases import clock
+from funds.forms import date_reason_field
 from funds.models import Fund
 from funds.services import REASON_LIMIT
 
@@ -100,6 +101,7 @@ class RepaymentForm(forms.Form):
         help_text=gettext_lazy("不填为今天。"),
         error_messages={"invalid": gettext_lazy("日期格式不正确。")},
     )
+    date_reason = date_reason_field()
     # One value per form shown: a second submit of the same form finds the
     # repayment the first one recorded instead of recording it again.
     token = forms.CharField(widget=forms.HiddenInput, max_length=32, required=False)

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 from cases.forms import UnitChoiceField
-from funds.forms import FundChoiceField
+from cases.lifecycle_forms import DateInput
+from funds.forms import FundChoiceField, clean_value_date, date_reason_field, window_help
 from funds.models import Fund
-from funds.services import REASON_LIMIT
+from funds.services import REASON_LIMIT, value_date_window
 
 from ..models import Application, PaymentMethod, Program
 from ..selectors.payments import QueueFilter
@@ -47,6 +48,35 @@ def _fund_field() -> FundChoiceField:
     )
 
 
+def _paid_on_field() -> forms.DateField:
+    return forms.DateField(
+        label=gettext_lazy("发放日期"),
+        widget=DateInput(),
+        help_text=gettext_lazy("银行到账日期或现金、实物交到受助人手中的日期。"),
+        error_messages={"required": gettext_lazy("请填写发放日期。")},
+    )
+
+
+def _set_window(form: forms.Form, funds: Any) -> None:
+    """Default the paid-on date to today and state the back-dating window of
+    the union whose fund pays (the first fund offered; the chosen fund's own
+    window is checked on submit)."""
+    first = funds.select_related("unit").first() if hasattr(funds, "select_related") else None
+    field = form.fields["paid_on"]
+    if first is None:
+        return
+    window = value_date_window(first.unit)
+    field.initial = window.latest
+    field.help_text = f"{field.help_text}{window_help(window)}"
+    field.widget.attrs.update(min=window.earliest.isoformat(), max=window.latest.isoformat())
+
+
+def _check_paid_on(form: forms.Form) -> None:
+    fund = form.cleaned_data.get("fund")
+    if fund is not None:
+        clean_value_date(form, fund.unit, "paid_on", _("发放日期"))
+
+
 def _check_sheet(form: forms.Form) -> None:
     data = form.cleaned_data
     method = data.get("method")
@@ -60,6 +90,8 @@ class PayForm(forms.Form):
     application = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**62)
     fund = _fund_field()
     method = _method_field()
+    paid_on = _paid_on_field()
+    date_reason = date_reason_field()
     signed_sheet = _sheet_field()
 
     def __init__(self, *args: Any, application: Application, funds: Any, **kwargs: Any) -> None:
@@ -67,6 +99,7 @@ class PayForm(forms.Form):
         self.application_pk = application.pk
         self.fields["application"].initial = application.pk
         self.fields["fund"].queryset = funds  # type: ignore[attr-defined]
+        _set_window(self, funds)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -74,6 +107,7 @@ class PayForm(forms.Form):
             # A hidden field: the message goes on top of the form.
             raise forms.ValidationError(_("表单与该申请不符，请刷新页面后重新提交。"))
         _check_sheet(self)
+        _check_paid_on(self)
         return data
 
 
@@ -118,16 +152,20 @@ class BatchPayForm(forms.Form):
         max_length=100,
         help_text=gettext_lazy("不填则按资金名称命名。"),
     )
+    paid_on = _paid_on_field()
+    date_reason = date_reason_field()
     signed_sheet = _sheet_field()
 
     def __init__(self, *args: Any, applications: Any, funds: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["applications"].queryset = applications  # type: ignore[attr-defined]
         self.fields["fund"].queryset = funds  # type: ignore[attr-defined]
+        _set_window(self, funds)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         _check_sheet(self)
+        _check_paid_on(self)
         return data
 
     def chosen(self) -> set[int]:

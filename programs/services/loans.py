@@ -33,7 +33,7 @@ from accounts.scoping import covers
 from cases import clock
 from cases.uploads import checked_upload
 from funds import services as ledger
-from funds.models import Fund, LedgerEntry
+from funds.models import OTHER_SOURCE, Fund, LedgerEntry, PayerKind
 
 from ..models import Application, Installment, Loan, LoanStatus, PaymentMethod, Repayment
 from .applications import application_lock, to_amount
@@ -180,6 +180,7 @@ def repayment_record(
     loan: Loan,
     amount: Any,
     paid_on: datetime.date | None = None,
+    date_reason: str = "",
     reference: str | None = None,
 ) -> Repayment:
     """Money repaid on a loan, received into the fund it was lent from. The
@@ -220,7 +221,16 @@ def repayment_record(
         fund=loan.fund,
         amount=value,
         memo=memo,
+        # A repayment is the fund's own money coming back, not income from
+        # any outside source on the list: it is filed under "其他" so the
+        # statements still total it, and the household head is the payer.
+        source=OTHER_SOURCE,
+        payer_kind=PayerKind.PERSON,
+        payer=household.name,
         occurred_on=paid_on,
+        # A back-dated repayment needs its reason, inside the union's window.
+        date_reason=date_reason,
+        date_field="paid_on",
         reference=reference,
         household=household,
     )

@@ -88,10 +88,19 @@ def pay(
     signed_sheet: UploadedFile | None = None,
     batch: PaymentBatch | None = None,
     paid_on: datetime.date | None = None,
+    date_reason: str = "",
     loan: bool = False,
+    allow_any_past_date: bool = False,
 ) -> AidPayment:
     """Pay one application inside the caller's transaction. A loan is paid
-    out only by the loan service (`loan=True`), which also sets its schedule."""
+    out only by the loan service (`loan=True`), which also sets its schedule.
+
+    `paid_on` is the day the money was paid (bank value date or cash
+    hand-over; default today): never in the future, before today only with
+    `date_reason` and within the union's back-dating window
+    (funds.services.check_value_date). `allow_any_past_date=True` lifts the
+    window and is for the history import (发放记录迁移) only, which writes
+    payments made years ago; no screen passes it."""
     application = application_lock(application)
     if not covers(actor, FINANCE, fund.unit):
         raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
@@ -131,7 +140,10 @@ def pay(
         purposes=purposes_of(application),
         via_program=True,
         occurred_on=paid_on,
+        date_reason=date_reason,
         reference=f"aid:{application.pk}:{attempt}",
+        date_field="paid_on",
+        allow_any_past_date=allow_any_past_date,
     )
     payment = AidPayment(
         application=application,
@@ -140,6 +152,8 @@ def pay(
         batch=batch,
         method=method,
         amount=application.amount,
+        goods_description=application.goods_description,
+        goods_value=application.goods_value,
         paid_on=entry.occurred_on,
         paid_by=actor,
     )
@@ -168,6 +182,8 @@ def aid_pay(
     fund: Fund,
     method: str,
     signed_sheet: UploadedFile | None = None,
+    paid_on: datetime.date | None = None,
+    date_reason: str = "",
 ) -> AidPayment:
     return pay(
         actor=actor,
@@ -175,6 +191,8 @@ def aid_pay(
         fund=fund,
         method=method,
         signed_sheet=_sheet(signed_sheet),
+        paid_on=paid_on,
+        date_reason=date_reason,
     )
 
 
@@ -187,12 +205,20 @@ def payment_batch_create(
     applications: Iterable[Application],
     title: str,
     signed_sheet: UploadedFile | None = None,
+    paid_on: datetime.date | None = None,
+    date_reason: str = "",
 ) -> PaymentBatch:
     """Pay many approved applications from one fund, all or none: if one
     cannot be paid (balance, account, rules) nothing is paid and the message
-    names the household."""
+    names the household. Every line is paid on `paid_on` (default today),
+    under the same window rule as a single payment."""
     if not covers(actor, FINANCE, fund.unit):
         raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
+    # Checked once for the batch, so a bad date is named on its own field
+    # rather than on the first household's line.
+    paid_on, date_reason = ledger.check_value_date(
+        fund.unit, paid_on, date_reason, field="paid_on", label=_("发放日期")
+    )
     if method not in PaymentMethod.values:
         raise ValidationError({"method": _("请选择发放方式。")})
     ids = sorted({a.pk for a in applications})
@@ -226,7 +252,14 @@ def payment_batch_create(
     try:
         batch.save()
         for application in chosen:
-            _pay_line(actor=actor, application=application, fund=fund, batch=batch)
+            _pay_line(
+                actor=actor,
+                application=application,
+                fund=fund,
+                batch=batch,
+                paid_on=paid_on,
+                date_reason=date_reason,
+            )
     except BaseException:
         # Nothing of the batch is kept, so neither is its uploaded sheet.
         if batch.signed_sheet:
@@ -242,11 +275,25 @@ def payment_batch_create(
     return batch
 
 
-def _pay_line(*, actor: User, application: Application, fund: Fund, batch: PaymentBatch) -> None:
+def _pay_line(
+    *,
+    actor: User,
+    application: Application,
+    fund: Fund,
+    batch: PaymentBatch,
+    paid_on: datetime.date,
+    date_reason: str,
+) -> None:
     name = application.household.name
     try:
         payment = pay(
-            actor=actor, application=application, fund=fund, method=batch.method, batch=batch
+            actor=actor,
+            application=application,
+            fund=fund,
+            method=batch.method,
+            batch=batch,
+            paid_on=paid_on,
+            date_reason=date_reason,
         )
     except ValidationError as exc:
         raise ValidationError(

@@ -165,6 +165,7 @@ def repayment_record(request: HttpRequest, pk: int) -> HttpResponse:
                 loan=loan,
                 amount=form.cleaned_data["amount"],
                 paid_on=form.cleaned_data["paid_on"],
+                date_reason=form.cleaned_data["date_reason"],
                 reference=f"repay:{loan.pk}:{token}" if token else None,
             )
         except ValidationError as exc:

@@ -119,6 +119,8 @@ def payment_batch_create(request: HttpRequest) -> HttpResponse:
                 applications=list(data["applications"]),
                 title=data["title"],
                 signed_sheet=data["signed_sheet"],
+                paid_on=data["paid_on"],
+                date_reason=data["date_reason"],
             )
         except ValidationError as exc:
             _attach_errors(form, exc)
@@ -160,6 +162,8 @@ def aid_pay(request: HttpRequest, pk: int) -> HttpResponse:
                     fund=data["fund"],
                     method=data["method"],
                     signed_sheet=data["signed_sheet"],
+                    paid_on=data["paid_on"],
+                    date_reason=data["date_reason"],
                 )
             except ValidationError as exc:
                 _attach_errors(form, exc)

@@ -6,13 +6,14 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 from cases.forms import UnitChoiceField
 from cases.lifecycle_forms import DateInput
-from programs.models import Application, PaymentBatch, PaymentMethod, Program
+from programs.models import Application, Batch, PaymentBatch, PaymentMethod, Program
 
 
 class PeriodOptions(forms.Form):
@@ -34,7 +35,13 @@ class ProgramChoiceField(forms.ModelChoiceField):
 
 class BatchChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: PaymentBatch) -> str:  # type: ignore[override]
-        return f"{obj.title} · {obj.fund.name}（{obj.created_at:%Y-%m-%d}）"
+        # In the union's time zone: a batch made at 00:30 is that day's.
+        return f"{obj.title} · {obj.fund.name}（{timezone.localtime(obj.created_at):%Y-%m-%d}）"
+
+
+class AidBatchChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Batch) -> str:  # type: ignore[override]
+        return f"{obj.title} · {obj.program.name}（{obj.year}）"
 
 
 class ProgramLedgerOptions(PeriodOptions):
@@ -64,7 +71,10 @@ class ProgramLedgerOptions(PeriodOptions):
 
 
 class AidNoticeOptions(PeriodOptions):
-    """帮扶公示: who received what, by program or by payment batch."""
+    """帮扶公示: who received what, by program, payment batch or aid batch.
+
+    A filter, never a list of households: a notice of 5,000 payments is one
+    short query string, and the generator reads the rows it matches."""
 
     program = ProgramChoiceField(
         queryset=Program.objects.none(),
@@ -77,6 +87,13 @@ class AidNoticeOptions(PeriodOptions):
         label=gettext_lazy("发放批次"),
         required=False,
         empty_label=gettext_lazy("不限批次"),
+    )
+    aid_batch = AidBatchChoiceField(
+        queryset=Batch.objects.none(),
+        label=gettext_lazy("帮扶批次"),
+        required=False,
+        empty_label=gettext_lazy("不限帮扶批次"),
+        help_text=gettext_lazy("如送温暖、金秋助学批次：列出该批次中已发放的每一户。"),
     )
     unit = UnitChoiceField(
         queryset=Unit.objects.none(),
@@ -93,22 +110,29 @@ class AidNoticeOptions(PeriodOptions):
         programs: QuerySet,
         batches: QuerySet,
         units: QuerySet,
+        aid_batches: QuerySet | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["program"].queryset = programs  # type: ignore[attr-defined]
         self.fields["batch"].queryset = batches  # type: ignore[attr-defined]
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        for name in ("program", "batch"):
+        self.fields["aid_batch"].queryset = (  # type: ignore[attr-defined]
+            aid_batches if aid_batches is not None else Batch.objects.none()
+        )
+        for name in ("program", "batch", "aid_batch"):
             self.fields[name].error_messages["invalid_choice"] = _(
                 "所选内容不存在或不在您的范围内。"
             )
-        self.order_fields(["program", "batch", "unit", "date_from", "date_to", "title"])
+        self.order_fields(
+            ["program", "batch", "aid_batch", "unit", "date_from", "date_to", "title"]
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if not data.get("program") and not data.get("batch") and not self.errors:
-            self.add_error("program", _("请选择帮扶项目或发放批次。"))
+        chosen = any(data.get(name) for name in ("program", "batch", "aid_batch"))
+        if not chosen and not self.errors:
+            self.add_error("program", _("请选择帮扶项目、发放批次或帮扶批次。"))
         return data
 
 

@@ -22,21 +22,30 @@ def ledger(dave, units):
     """A fund of 130 entries over two days, most on the same day (the page
     order breaks those ties by id), some paying a household."""
     today = clock.today()
-    fund = services.fund_create(
-        actor=dave, unit=units["a"], name="送温暖专项", source="admin_allocation", year=2026
-    )
+    fund = services.fund_create(actor=dave, unit=units["a"], name="送温暖专项", year=2026)
     services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
         actor=dave,
         fund=fund,
         amount="100000",
         memo="拨款",
         occurred_on=today - datetime.timedelta(days=1),
+        date_reason="银行回单迟到",
     )
     household = make_household(units["a1"], name="翟秀兰")
     for i in range(129):
         if i % 3:
             services.receipt_post(
-                actor=dave, fund=fund, amount=str(10 + i), memo=f"收入{i}", occurred_on=today
+                source="other",
+                payer_kind="unit",
+                payer="区总工会",
+                actor=dave,
+                fund=fund,
+                amount=str(10 + i),
+                memo=f"收入{i}",
+                occurred_on=today,
             )
         else:
             services.payment_post(

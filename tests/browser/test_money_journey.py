@@ -25,10 +25,16 @@ STANDARD = D("800")
 @pytest.fixture
 def campaign(units, dave):
     tier = Tier.objects.order_by("sort_order").first()
-    fund = ledger.fund_create(
-        actor=dave, unit=units["a"], name="春节送温暖专项", source="admin_allocation", year=2027
+    fund = ledger.fund_create(actor=dave, unit=units["a"], name="春节送温暖专项", year=2027)
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=fund,
+        amount="50000",
+        memo="区财政拨款",
     )
-    ledger.receipt_post(actor=dave, fund=fund, amount="50000", memo="区财政拨款")
     program = Program.objects.create(
         unit=units["city"], name="春节送温暖", category="festival", kind="cash"
     )

@@ -10,8 +10,8 @@ from typing import Any
 from accounts.models import User
 from cases import clock
 from cases.models import Household
-from funds.models import EntryKind, Fund, LedgerEntry
-from funds.services import balance_of
+from funds.models import EntryKind, Fund, IncomeSource, LedgerEntry
+from funds.services import balance_of, income_source
 from tests.permission_routes import Page, Route
 
 NOT_FINANCE = ("alice", "carol", "erin", "frank")  # may not move money
@@ -26,12 +26,13 @@ def make_fund(household: Household, name: str = "送温暖专项", amount: str =
         unit=household.unit,
         year=2026,
         name=name,
-        defaults={"source": "admin_allocation", "created_by": dave},
+        defaults={"created_by": dave},
     )
     if created and D(amount) > 0:
         LedgerEntry.objects.create(
             fund=fund, kind=EntryKind.RECEIPT, direction=1, amount=D(amount),
             occurred_on=clock.today(), memo="区财政拨款", actor=dave,
+            source=income_source("admin_allocation"), payer_kind="unit", payer="金水区财政局",
         )  # fmt: skip
     return fund
 
@@ -50,6 +51,9 @@ def _detail_shown(response: Any, _household: Household, fund: Fund) -> None:
 def _receipt_payload(_household: Household) -> dict[str, Any]:
     return {
         "amount": "300.00",
+        "source": IncomeSource.objects.get(code="donation").pk,
+        "payer_kind": "unit",
+        "payer": "某爱心企业",
         "occurred_on": clock.today().isoformat(),
         "memo": "爱心捐款",
         "donor": "某爱心企业",
@@ -67,6 +71,7 @@ def _received(response: Any, _household: Household, fund: Fund) -> None:
         assert response.status_code == 302, response.content.decode()[:2000]
         entry = LedgerEntry.objects.get(reference="receipt:walk")
         assert (entry.fund_id, entry.amount, entry.kind) == (fund.pk, D("300"), "donation")
+        assert (entry.source.code, entry.payer) == ("donation", "某爱心企业")
         assert balance_of(fund) == D("5300.00")
 
 

@@ -13,15 +13,23 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from cases import clock
 from funds import services
-from funds.models import EntryKind, Fund, LedgerEntry, Restriction
+from funds.models import EntryKind, Fund, IncomeSource, LedgerEntry, Restriction
 from tests.builders import make_household
 
-# Session, user, memberships; the unit choices; the count and the page of
-# funds with their totals (one aggregate query).
-LIST_BUDGET = 7
-# Session, user, memberships; the fund; its totals; the campaign sums; the
-# count and the page of entries; the transfer targets on the page.
-DETAIL_BUDGET = 9
+# Session, user, memberships; the unit choices; the income sources (the
+# filter's choices, and the chosen one when filtering); the count and the page
+# of funds with their totals (one aggregate query).
+LIST_BUDGET = 9
+# Session, user, memberships; the fund; its totals; the period summary (the
+# opening balance and one grouped query); the campaign sums; the count and
+# the page of entries; the transfer targets on the page.
+DETAIL_BUDGET = 11
+
+
+def from_finance_bureau():
+    """The source and payer a receipt form names (a unit paying an allocation)."""
+    source = IncomeSource.objects.get(code="admin_allocation")
+    return {"source": source.pk, "payer_kind": "unit", "payer": "金水区财政局"}
 
 
 def money(value):
@@ -52,22 +60,24 @@ def campaign_figures(fund):
 
 @pytest.fixture
 def fund(dave, units):
-    return services.fund_create(
-        actor=dave, unit=units["a"], name="送温暖专项", source="admin_allocation", year=2026
-    )
+    return services.fund_create(actor=dave, unit=units["a"], name="送温暖专项", year=2026)
 
 
 @pytest.fixture
 def busy_funds(dave, units, fund):
     """Three funds with every kind of movement, a reversed donation included."""
-    donations = services.fund_create(
-        actor=dave, unit=units["a1"], name="爱心捐款", source="donation", year=2026
-    )
-    other = services.fund_create(
-        actor=dave, unit=units["a"], name="金秋助学", source="higher_grant", year=2025
-    )
+    donations = services.fund_create(actor=dave, unit=units["a1"], name="爱心捐款", year=2026)
+    other = services.fund_create(actor=dave, unit=units["a"], name="金秋助学", year=2025)
     household = make_household(units["a1"], name="王秀兰")
-    services.receipt_post(actor=dave, fund=fund, amount="10000.50", memo="区财政拨款")
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=fund,
+        amount="10000.50",
+        memo="区财政拨款",
+    )
     services.payment_post(actor=dave, fund=fund, amount="800", memo="慰问", household=household)
     wrong = services.payment_post(actor=dave, fund=fund, amount="99.99", memo="误付")
     services.entry_reverse(actor=dave, entry=wrong, reason="重复支付")
@@ -79,10 +89,26 @@ def busy_funds(dave, units, fund):
         ("88", "匿名", ""),
     ]:
         services.receipt_post(
-            actor=dave, fund=donations, amount=amount, memo="捐款", donor=donor, campaign=campaign
+            source="donation",
+            payer_kind="person",
+            payer=donor,
+            actor=dave,
+            fund=donations,
+            amount=amount,
+            memo="捐款",
+            donor=donor,
+            campaign=campaign,
         )
     mistaken = services.receipt_post(
-        actor=dave, fund=donations, amount="600", memo="捐款", donor="王某", campaign="情暖冬日"
+        source="donation",
+        payer_kind="person",
+        payer="王某",
+        actor=dave,
+        fund=donations,
+        amount="600",
+        memo="捐款",
+        donor="王某",
+        campaign="情暖冬日",
     )
     services.entry_reverse(actor=dave, entry=mistaken, reason="退回捐赠人")
     return [fund, donations, other]
@@ -161,7 +187,8 @@ def test_filters_on_the_list_and_the_ledger(as_user, dave, units, busy_funds):
     assert [f.pk for f in page.context["page"].object_list] == [other.pk]
     page = client.get(reverse("funds:fund_list"), {"unit": units["a1"].pk})
     assert [f.pk for f in page.context["page"].object_list] == [donations.pk]
-    page = client.get(reverse("funds:fund_list"), {"source": "donation"})
+    donation = IncomeSource.objects.get(code="donation")
+    page = client.get(reverse("funds:fund_list"), {"source": donation.pk})
     assert [f.pk for f in page.context["page"].object_list] == [donations.pk]
     url = reverse("funds:fund_detail", args=[fund.pk])
     page = client.get(url, {"kind": "reversal"})
@@ -191,21 +218,34 @@ def test_fund_list_query_count_is_fixed(as_user, dave, units, django_assert_max_
     client = as_user(dave)
     url = reverse("funds:fund_list")
     for i in range(2):
-        fund = services.fund_create(
-            actor=dave, unit=units["a"], name=f"资金{i}", source="other", year=2026
+        fund = services.fund_create(actor=dave, unit=units["a"], name=f"资金{i}", year=2026)
+        services.receipt_post(
+            source="other",
+            payer_kind="unit",
+            payer="区总工会",
+            actor=dave,
+            fund=fund,
+            amount="100",
+            memo="拨款",
         )
-        services.receipt_post(actor=dave, fund=fund, amount="100", memo="拨款")
     few, response = _count(client, url)
     assert len(response.context["page"].object_list) == 2
     for i in range(2, 40):
-        fund = services.fund_create(
-            actor=dave, unit=units["a1"], name=f"资金{i}", source="other", year=2026
+        fund = services.fund_create(actor=dave, unit=units["a1"], name=f"资金{i}", year=2026)
+        services.receipt_post(
+            source="other",
+            payer_kind="unit",
+            payer="区总工会",
+            actor=dave,
+            fund=fund,
+            amount="100",
+            memo="拨款",
         )
-        services.receipt_post(actor=dave, fund=fund, amount="100", memo="拨款")
         services.payment_post(actor=dave, fund=fund, amount="1", memo="支出")
     many, response = _count(client, url)
     assert len(response.context["page"].object_list) == 25
-    filtered, _ = _count(client, url, {"unit": units["a1"].pk, "year": "2026", "source": "other"})
+    other = IncomeSource.objects.get(code="other").pk
+    filtered, _ = _count(client, url, {"unit": units["a1"].pk, "year": "2026", "source": other})
     assert few == many and filtered <= LIST_BUDGET
     with django_assert_max_num_queries(LIST_BUDGET):
         client.get(url, {"page": "2"})
@@ -219,17 +259,26 @@ def test_fund_detail_query_count_is_fixed(
     url = reverse("funds:fund_detail", args=[fund.pk])
     household = make_household(units["a1"])
     services.receipt_post(
-        actor=dave, fund=fund, amount="100000", memo="拨款", donor="甲", campaign="一"
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=fund,
+        amount="100000",
+        memo="拨款",
+        donor="甲",
+        campaign="一",
     )
     services.payment_post(actor=dave, fund=fund, amount="10", memo="支出", household=household)
-    target = services.fund_create(
-        actor=dave, unit=units["a"], name="调入", source="other", year=2026
-    )
+    target = services.fund_create(actor=dave, unit=units["a"], name="调入", year=2026)
     services.transfer_post(actor=dave, source=fund, target=target, amount="2", memo="调")
     few, response = _count(client, url)
     assert len(response.context["rows"]) == 3
     for i in range(30):
         services.receipt_post(
+            source="other",
+            payer_kind="unit",
+            payer="区总工会",
             actor=dave,
             fund=fund,
             amount="5",
@@ -258,7 +307,7 @@ def test_create_a_fund_restricted_to_a_household_found_by_name(as_user, dave, un
     sick_child = make_household(units["a1"], name="刘小宝", file_number="410105-2026-0007")
     client = as_user(dave)
     data = {
-        "unit": units["a"].pk, "name": "为刘小宝募捐", "source": "donation", "year": "2026",
+        "unit": units["a"].pk, "name": "为刘小宝募捐", "year": "2026",
         "restriction": "household", "household": "刘小宝",
     }  # fmt: skip
     response = client.post(reverse("funds:fund_create"), data)
@@ -277,7 +326,7 @@ def test_two_households_of_one_name_need_the_file_number(as_user, dave, units):
     make_household(units["b"], name="赵小花", file_number="410103-2026-0001")
     client = as_user(dave)
     data = {
-        "unit": units["a"].pk, "name": "为王强募捐", "source": "donation", "year": "2026",
+        "unit": units["a"].pk, "name": "为王强募捐", "year": "2026",
         "restriction": "household", "household": "王强",
     }  # fmt: skip
     response = client.post(reverse("funds:fund_create"), data)
@@ -306,7 +355,7 @@ def test_two_households_of_one_name_need_the_file_number(as_user, dave, units):
 def test_bad_fund_input_is_named_and_nothing_is_created(
     as_user, dave, units, change, field, message
 ):
-    data = {"unit": units["a"].pk, "name": "新资金", "source": "other", "year": "2026",
+    data = {"unit": units["a"].pk, "name": "新资金", "year": "2026",
             "restriction": "none"}  # fmt: skip
     data.update({k: units["b"].pk if v == "UNIT_B" else v for k, v in change.items()})
     response = as_user(dave).post(reverse("funds:fund_create"), data)
@@ -318,7 +367,7 @@ def test_bad_fund_input_is_named_and_nothing_is_created(
 
 @pytest.mark.django_db
 def test_a_second_fund_of_the_same_name_is_refused(as_user, dave, units, fund):
-    data = {"unit": units["a"].pk, "name": fund.name, "source": "other", "year": "2026",
+    data = {"unit": units["a"].pk, "name": fund.name, "year": "2026",
             "restriction": "none"}  # fmt: skip
     response = as_user(dave).post(reverse("funds:fund_create"), data)
     assert "本工会该年度已有同名资金" in response.content.decode()
@@ -331,7 +380,8 @@ def test_a_donation_submitted_twice_is_recorded_once(as_user, dave, fund):
     form = client.get(reverse("funds:receipt_post", args=[fund.pk])).context["form"]
     data = {
         "amount": "2000", "occurred_on": clock.today().isoformat(), "memo": "捐款",
-        "donor": "张先生", "campaign": "情暖冬日", "receipt_number": "JZ-0001",
+        "source": IncomeSource.objects.get(code="donation").pk, "payer_kind": "person",
+        "payer": "张先生", "donor": "张先生", "campaign": "情暖冬日", "receipt_number": "JZ-0001",
         "reference": form["reference"].value(),
     }  # fmt: skip
     for _ in range(2):
@@ -356,7 +406,7 @@ def test_a_donation_submitted_twice_is_recorded_once(as_user, dave, fund):
 )
 def test_bad_receipt_amounts_are_named(as_user, dave, fund, amount, message):
     data = {"amount": amount, "occurred_on": clock.today().isoformat(), "memo": "拨款",
-            "reference": "receipt:x"}  # fmt: skip
+            "reference": "receipt:x", **from_finance_bureau()}  # fmt: skip
     response = as_user(dave).post(reverse("funds:receipt_post", args=[fund.pk]), data)
     assert response.status_code == 200
     assert f"金额（元）：{message}" in response.content.decode()
@@ -367,7 +417,7 @@ def test_bad_receipt_amounts_are_named(as_user, dave, fund, amount, message):
 def test_a_receipt_dated_tomorrow_is_refused(as_user, dave, fund):
     tomorrow = clock.today().fromordinal(clock.today().toordinal() + 1)
     data = {"amount": "5", "occurred_on": tomorrow.isoformat(), "memo": "拨款",
-            "reference": "receipt:y"}  # fmt: skip
+            "reference": "receipt:y", **from_finance_bureau()}  # fmt: skip
     response = as_user(dave).post(reverse("funds:receipt_post", args=[fund.pk]), data)
     assert "不能晚于今天" in response.content.decode()
     assert not LedgerEntry.objects.exists()
@@ -377,13 +427,17 @@ def test_a_receipt_dated_tomorrow_is_refused(as_user, dave, fund):
 def test_transfer_only_to_a_fund_the_user_manages_and_within_the_balance(
     as_user, dave, fay, units, fund
 ):
-    services.receipt_post(actor=dave, fund=fund, amount="1000", memo="拨款")
-    mine = services.fund_create(
-        actor=dave, unit=units["a1"], name="基层", source="other", year=2026
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=fund,
+        amount="1000",
+        memo="拨款",
     )
-    theirs = services.fund_create(
-        actor=fay, unit=units["b"], name="二七", source="other", year=2026
-    )
+    mine = services.fund_create(actor=dave, unit=units["a1"], name="基层", year=2026)
+    theirs = services.fund_create(actor=fay, unit=units["b"], name="二七", year=2026)
     client = as_user(dave)
     url = reverse("funds:transfer_post", args=[fund.pk])
     page = client.get(url).content.decode()
@@ -402,13 +456,20 @@ def test_transfer_only_to_a_fund_the_user_manages_and_within_the_balance(
 def test_a_restricted_fund_cannot_be_transferred_out(as_user, dave, units):
     household = make_household(units["a1"])
     restricted = services.fund_create(
-        actor=dave, unit=units["a"], name="专款", source="donation", year=2026,
+        actor=dave, unit=units["a"], name="专款", year=2026,
         restriction="household", restricted_household=household,
     )  # fmt: skip
-    other = services.fund_create(
-        actor=dave, unit=units["a"], name="普通", source="other", year=2026
+    other = services.fund_create(actor=dave, unit=units["a"], name="普通", year=2026)
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=restricted,
+        amount="500",
+        memo="捐款",
+        donor="甲",
     )
-    services.receipt_post(actor=dave, fund=restricted, amount="500", memo="捐款", donor="甲")
     client = as_user(dave)
     url = reverse("funds:transfer_post", args=[restricted.pk])
     assert "不能调出" in client.get(url).content.decode()
@@ -419,7 +480,15 @@ def test_a_restricted_fund_cannot_be_transferred_out(as_user, dave, units):
 
 @pytest.mark.django_db
 def test_reversing_an_entry_needs_a_reason_and_keeps_both_rows(as_user, dave, fund):
-    entry = services.receipt_post(actor=dave, fund=fund, amount="300", memo="误记")
+    entry = services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=fund,
+        amount="300",
+        memo="误记",
+    )
     client = as_user(dave)
     url = reverse("funds:entry_reverse", args=[entry.pk])
     response = client.post(url, {"reason": "  "})
@@ -437,7 +506,15 @@ def test_reversing_an_entry_needs_a_reason_and_keeps_both_rows(as_user, dave, fu
 
 @pytest.mark.django_db
 def test_reversing_a_receipt_already_spent_is_refused(as_user, dave, fund):
-    entry = services.receipt_post(actor=dave, fund=fund, amount="300", memo="拨款")
+    entry = services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=fund,
+        amount="300",
+        memo="拨款",
+    )
     services.payment_post(actor=dave, fund=fund, amount="200", memo="支出")
     response = as_user(dave).post(
         reverse("funds:entry_reverse", args=[entry.pk]), {"reason": "误记"}
@@ -448,10 +525,16 @@ def test_reversing_a_receipt_already_spent_is_refused(as_user, dave, fund):
 
 @pytest.mark.django_db
 def test_reversing_either_leg_of_a_transfer_puts_the_money_back(as_user, dave, units, fund):
-    target = services.fund_create(
-        actor=dave, unit=units["a"], name="调入", source="other", year=2026
+    target = services.fund_create(actor=dave, unit=units["a"], name="调入", year=2026)
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=fund,
+        amount="1000",
+        memo="拨款",
     )
-    services.receipt_post(actor=dave, fund=fund, amount="1000", memo="拨款")
     _out, into = services.transfer_post(
         actor=dave, source=fund, target=target, amount="250", memo="调"
     )

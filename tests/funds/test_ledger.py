@@ -20,9 +20,7 @@ def treasurer(units):
 
 @pytest.fixture
 def fund(treasurer, units):
-    return services.fund_create(
-        actor=treasurer, unit=units["a"], name="送温暖专项", source="admin_allocation", year=2026
-    )
+    return services.fund_create(actor=treasurer, unit=units["a"], name="送温暖专项", year=2026)
 
 
 def recomputed(fund):
@@ -32,7 +30,15 @@ def recomputed(fund):
 
 @pytest.mark.django_db
 def test_receipts_and_payments_move_the_balance(fund, treasurer, units):
-    services.receipt_post(actor=treasurer, fund=fund, amount="10000.00", memo="区总工会拨款")
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="10000.00",
+        memo="区总工会拨款",
+    )
     household = make_household(units["a1"])
     services.payment_post(
         actor=treasurer, fund=fund, amount="800", memo="送温暖", household=household
@@ -42,7 +48,15 @@ def test_receipts_and_payments_move_the_balance(fund, treasurer, units):
 
 @pytest.mark.django_db
 def test_overdraft_is_refused_and_changes_nothing(fund, treasurer):
-    services.receipt_post(actor=treasurer, fund=fund, amount="500", memo="拨款")
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="500",
+        memo="拨款",
+    )
     with pytest.raises(ValidationError, match=r"资金余额不足：可用 500\.00 元"):
         services.payment_post(actor=treasurer, fund=fund, amount="500.01", memo="超支")
     assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 0
@@ -52,14 +66,30 @@ def test_overdraft_is_refused_and_changes_nothing(fund, treasurer):
 @pytest.mark.parametrize("amount", ["0", "-5", "1.005", "abc", "NaN", "1e13"])
 def test_bad_amounts_are_refused(fund, treasurer, amount):
     with pytest.raises(ValidationError) as info:
-        services.receipt_post(actor=treasurer, fund=fund, amount=amount, memo="x")
+        services.receipt_post(
+            source="other",
+            payer_kind="unit",
+            payer="区总工会",
+            actor=treasurer,
+            fund=fund,
+            amount=amount,
+            memo="x",
+        )
     assert "amount" in info.value.message_dict
     assert not LedgerEntry.objects.exists()
 
 
 @pytest.mark.django_db
 def test_reversal_restores_the_balance_and_keeps_both_rows(fund, treasurer):
-    services.receipt_post(actor=treasurer, fund=fund, amount="1000", memo="拨款")
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="1000",
+        memo="拨款",
+    )
     paid = services.payment_post(actor=treasurer, fund=fund, amount="300", memo="误付")
     reversal = services.entry_reverse(actor=treasurer, entry=paid, reason="重复发放")
     assert services.balance_of(fund) == D("1000.00") == recomputed(fund)
@@ -73,7 +103,15 @@ def test_reversal_restores_the_balance_and_keeps_both_rows(fund, treasurer):
 
 @pytest.mark.django_db
 def test_a_repeated_submit_returns_the_first_entry(fund, treasurer):
-    services.receipt_post(actor=treasurer, fund=fund, amount="1000", memo="拨款")
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="1000",
+        memo="拨款",
+    )
     first = services.payment_post(
         actor=treasurer, fund=fund, amount="100", memo="a", reference="pay-1"
     )
@@ -89,10 +127,19 @@ def test_a_fund_for_one_household_refuses_every_other_use(treasurer, units):
     sick_child = make_household(units["a1"], name="刘小宝")
     other = make_household(units["a1"], name="陈大山")
     fund = services.fund_create(
-        actor=treasurer, unit=units["a"], name="为刘小宝募捐", source="donation", year=2026,
+        actor=treasurer, unit=units["a"], name="为刘小宝募捐", year=2026,
         restriction=Restriction.HOUSEHOLD, restricted_household=sick_child,
     )  # fmt: skip
-    services.receipt_post(actor=treasurer, fund=fund, amount="5000", memo="捐款", donor="爱心企业")
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="5000",
+        memo="捐款",
+        donor="爱心企业",
+    )
     with pytest.raises(ValidationError, match="限定用于指定家庭"):
         services.payment_post(actor=treasurer, fund=fund, amount="100", memo="x", household=other)
     services.payment_post(
@@ -103,7 +150,7 @@ def test_a_fund_for_one_household_refuses_every_other_use(treasurer, units):
 
 @pytest.mark.django_db
 def test_donations_keep_donor_and_campaign(fund, treasurer):
-    entry = services.receipt_post(
+    entry = services.receipt_post(source="other", payer_kind="unit", payer="区总工会",
         actor=treasurer, fund=fund, amount="2000", memo="捐款", donor="张先生",
         campaign="情暖冬日", receipt_number="JZ-0001",
     )  # fmt: skip
@@ -113,10 +160,16 @@ def test_donations_keep_donor_and_campaign(fund, treasurer):
 
 @pytest.mark.django_db
 def test_transfer_moves_money_between_funds(fund, treasurer, units):
-    target = services.fund_create(
-        actor=treasurer, unit=units["a"], name="金秋助学", source="admin_allocation", year=2026
+    target = services.fund_create(actor=treasurer, unit=units["a"], name="金秋助学", year=2026)
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="1000",
+        memo="拨款",
     )
-    services.receipt_post(actor=treasurer, fund=fund, amount="1000", memo="拨款")
     services.transfer_post(actor=treasurer, source=fund, target=target, amount="400", memo="调剂")
     assert services.balance_of(fund) == D("600.00") and services.balance_of(target) == D("400.00")
 
@@ -124,17 +177,41 @@ def test_transfer_moves_money_between_funds(fund, treasurer, units):
 @pytest.mark.django_db
 def test_only_finance_of_the_unit_moves_money(fund, alice, units):
     with pytest.raises(PermissionDenied):
-        services.receipt_post(actor=alice, fund=fund, amount="1", memo="x")
+        services.receipt_post(
+            source="other",
+            payer_kind="unit",
+            payer="区总工会",
+            actor=alice,
+            fund=fund,
+            amount="1",
+            memo="x",
+        )
     other_finance = make_user("owen", units["b"], "finance")
     with pytest.raises(PermissionDenied):
-        services.receipt_post(actor=other_finance, fund=fund, amount="1", memo="x")
+        services.receipt_post(
+            source="other",
+            payer_kind="unit",
+            payer="区总工会",
+            actor=other_finance,
+            fund=fund,
+            amount="1",
+            memo="x",
+        )
 
 
 @on_postgres
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_database_refuses_to_change_a_ledger_row(fund, treasurer):
-    entry = services.receipt_post(actor=treasurer, fund=fund, amount="100", memo="拨款")
+    entry = services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="100",
+        memo="拨款",
+    )
     for statement in (
         "UPDATE funds_ledgerentry SET amount = 1 WHERE id = %s",
         "DELETE FROM funds_ledgerentry WHERE id = %s",
@@ -152,7 +229,15 @@ def test_the_database_refuses_to_change_a_ledger_row(fund, treasurer):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_payments_against_a_fund_for_ten_pay_exactly_ten(fund, treasurer, units):
-    services.receipt_post(actor=treasurer, fund=fund, amount="1000", memo="拨款")
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="1000",
+        memo="拨款",
+    )
     household = make_household(units["a1"])
     refused = _race(
         20,
@@ -169,7 +254,15 @@ def test_twenty_payments_against_a_fund_for_ten_pay_exactly_ten(fund, treasurer,
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_submits_of_one_payment_pay_once(fund, treasurer):
-    services.receipt_post(actor=treasurer, fund=fund, amount="1000", memo="拨款")
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="1000",
+        memo="拨款",
+    )
     refused = _race(
         20,
         lambda i: services.payment_post(
@@ -185,7 +278,6 @@ def test_twenty_submits_of_one_payment_pay_once(fund, treasurer):
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"source": "lottery"}, "source"),
         ({"restriction": "anything"}, "restriction"),
         ({"name": "   "}, "name"),
         ({"name": "长" * 101}, "name"),
@@ -194,7 +286,7 @@ def test_twenty_submits_of_one_payment_pay_once(fund, treasurer):
     ],
 )
 def test_a_fund_with_bad_settings_is_refused(treasurer, units, change, field):
-    fields = {"name": "新资金", "source": "other", "year": 2026, **change}
+    fields = {"name": "新资金", "year": 2026, **change}
     with pytest.raises(ValidationError) as info:
         services.fund_create(actor=treasurer, unit=units["a"], **fields)
     assert field in info.value.message_dict
@@ -212,14 +304,30 @@ def test_text_too_long_for_its_column_is_refused_by_name(fund, treasurer, field,
     which field is too long instead."""
     data = {"memo": "拨款", field: value}
     with pytest.raises(ValidationError) as info:
-        services.receipt_post(actor=treasurer, fund=fund, amount="1", **data)
+        services.receipt_post(
+            source="other",
+            payer_kind="unit",
+            payer="区总工会",
+            actor=treasurer,
+            fund=fund,
+            amount="1",
+            **data,
+        )
     assert field in info.value.message_dict
     assert not LedgerEntry.objects.exists()
 
 
 @pytest.mark.django_db
 def test_a_reversal_reason_must_fit_the_memo(fund, treasurer):
-    entry = services.receipt_post(actor=treasurer, fund=fund, amount="10", memo="拨款")
+    entry = services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="10",
+        memo="拨款",
+    )
     with pytest.raises(ValidationError) as info:
         services.entry_reverse(actor=treasurer, entry=entry, reason="因" * 151)
     assert "reason" in info.value.message_dict
@@ -229,10 +337,16 @@ def test_a_reversal_reason_must_fit_the_memo(fund, treasurer):
 
 @pytest.mark.django_db
 def test_reversing_a_transfer_reverses_both_legs(fund, treasurer, units):
-    target = services.fund_create(
-        actor=treasurer, unit=units["a1"], name="基层", source="other", year=2026
+    target = services.fund_create(actor=treasurer, unit=units["a1"], name="基层", year=2026)
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="1000",
+        memo="拨款",
     )
-    services.receipt_post(actor=treasurer, fund=fund, amount="1000", memo="拨款")
     out, into = services.transfer_post(
         actor=treasurer, source=fund, target=target, amount="300", memo="调剂"
     )
@@ -249,10 +363,16 @@ def test_reversing_a_transfer_reverses_both_legs(fund, treasurer, units):
 
 @pytest.mark.django_db
 def test_a_transfer_whose_money_was_spent_cannot_be_reversed(fund, treasurer, units):
-    target = services.fund_create(
-        actor=treasurer, unit=units["a"], name="金秋助学", source="other", year=2026
+    target = services.fund_create(actor=treasurer, unit=units["a"], name="金秋助学", year=2026)
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="1000",
+        memo="拨款",
     )
-    services.receipt_post(actor=treasurer, fund=fund, amount="1000", memo="拨款")
     out, _into = services.transfer_post(
         actor=treasurer, source=fund, target=target, amount="300", memo="调剂"
     )
@@ -264,7 +384,25 @@ def test_a_transfer_whose_money_was_spent_cannot_be_reversed(fund, treasurer, un
 
 @pytest.mark.django_db
 def test_a_repeated_receipt_reference_needs_the_right_to_the_fund(fund, treasurer, units):
-    services.receipt_post(actor=treasurer, fund=fund, amount="5", memo="拨款", reference="r-1")
+    services.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=treasurer,
+        fund=fund,
+        amount="5",
+        memo="拨款",
+        reference="r-1",
+    )
     outsider = make_user("owen", units["b"], "finance")
     with pytest.raises(PermissionDenied):
-        services.receipt_post(actor=outsider, fund=fund, amount="5", memo="拨款", reference="r-1")
+        services.receipt_post(
+            source="other",
+            payer_kind="unit",
+            payer="区总工会",
+            actor=outsider,
+            fund=fund,
+            amount="5",
+            memo="拨款",
+            reference="r-1",
+        )

@@ -29,10 +29,16 @@ def tier():
 
 @pytest.fixture
 def fund(dave, units):
-    fund = ledger.fund_create(
-        actor=dave, unit=units["a"], name="送温暖专项", source="admin_allocation", year=2026
+    fund = ledger.fund_create(actor=dave, unit=units["a"], name="送温暖专项", year=2026)
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=fund,
+        amount="100000",
+        memo="区财政拨款",
     )
-    ledger.receipt_post(actor=dave, fund=fund, amount="100000", memo="区财政拨款")
     return fund
 
 

@@ -15,11 +15,13 @@ from accounts.models import User
 from cases import clock
 from cases.models import Household
 from funds.models import EntryKind, Fund, LedgerEntry
+from funds.services import income_source
 from programs.models import (
     AidPayment,
     Application,
     ApplicationStatus,
     Claim,
+    ClaimCategory,
     ClaimStatus,
     Cooperative,
     CoopMember,
@@ -31,6 +33,7 @@ from programs.models import (
     Repayment,
 )
 from programs.services.loans import add_months, schedule_amounts
+from tests.builders import make_id
 from tests.permission_routes import Page, Route
 
 ALL_READERS = ("alice", "bob", "carol", "dave", "erin")
@@ -51,6 +54,9 @@ def _receive(fund: Fund, amount: str, memo: str = "拨款") -> LedgerEntry:
         amount=D(amount),
         occurred_on=clock.today(),
         memo=memo,
+        source=income_source("admin_allocation"),
+        payer_kind="unit",
+        payer="金水区财政局",
         actor=_someone(),
     )
 
@@ -64,7 +70,7 @@ def loan_fund(unit: Any) -> Fund:
         unit=unit,
         year=clock.today().year,
         name="无息借款周转金",
-        defaults={"source": "admin_allocation", "created_by": _someone()},
+        defaults={"created_by": _someone()},
     )
     if created:
         _receive(fund, "100000")
@@ -193,6 +199,9 @@ def repaid_loan(household: Household, amount: str = "1000") -> Repayment:
         occurred_on=clock.today(),
         memo="借款还款",
         household=household,
+        source=income_source("other"),
+        payer_kind="person",
+        payer=household.name,
         actor=_someone(),
     )
     return Repayment.objects.create(
@@ -222,7 +231,7 @@ def cooperative(unit: Any, committee: tuple[str, ...] = ("carol",)) -> Cooperati
         unit=unit,
         year=clock.today().year,
         name="职工医疗互助金",
-        defaults={"source": "mutual_aid", "created_by": _someone()},
+        defaults={"created_by": _someone()},
     )
     program, _created = Program.objects.get_or_create(
         unit=unit, name="职工医疗互助", defaults={"category": "mutual_medical", "kind": "cash"}
@@ -248,7 +257,13 @@ def member(
 ) -> CoopMember:
     coop = coop or cooperative(household.unit)
     joined = CoopMember.objects.create(
-        cooperative=coop, household=household, joined_on=clock.today(), created_by=_someone()
+        cooperative=coop,
+        name=household.name,
+        id_number=household.id_number,
+        unit=household.unit,
+        household=household,
+        joined_on=clock.today(),
+        created_by=_someone(),
     )
     if paid:
         Premium.objects.create(
@@ -266,11 +281,100 @@ def member(
 def pending_claim(household: Household) -> Claim:
     return Claim.objects.create(
         member=member(household),
-        category="medical",
+        category=ClaimCategory.objects.get(code="medical"),
         amount=D("3000"),
         reason="住院自付费用",
         submitted_by=User.objects.get(username="alice"),
     )
+
+
+def approved_claim(household: Household) -> Claim:
+    """A claim the committee approved, for 100 yuan: the member's first
+    premium (120) is in the fund to pay it."""
+    claim = pending_claim(household)
+    claim.amount = D("100")
+    claim.status = ClaimStatus.APPROVED
+    claim.save()
+    return claim
+
+
+def _claim_paid(response: Any, _household: Household, claim: Claim) -> None:
+    assert response.status_code == 302, response.content.decode()[:2000]
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.PAID and claim.entry is not None
+    assert (claim.entry.direction, claim.entry.amount) == (-1, D("100.00"))
+
+
+def linked_member(household: Household) -> CoopMember:
+    return member(household, paid=False)
+
+
+def _unlinked(response: Any, _household: Household, joined: CoopMember) -> None:
+    assert response.status_code == 302, response.content.decode()[:2000]
+    joined.refresh_from_db()
+    assert joined.household_id is None
+
+
+def _removed(response: Any, _household: Household, joined: CoopMember) -> None:
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not CoopMember.objects.filter(pk=joined.pk).exists()
+
+
+def _member_added(response: Any, household: Household, coop: Cooperative) -> None:
+    if response.wsgi_request.method == "GET":
+        assert response.status_code == 200
+        assert 'id="member-form"' in response.content.decode()
+    else:
+        assert response.status_code == 302, response.content.decode()[:2000]
+        added = CoopMember.objects.get(cooperative=coop, name="孙小梅")
+        assert (added.unit_id, added.household_id) == (household.unit_id, None)
+
+
+def _member_edited(response: Any, household: Household, joined: CoopMember) -> None:
+    if response.wsgi_request.method == "GET":
+        assert response.status_code == 200
+        assert 'id="member-form"' in response.content.decode()
+    else:
+        assert response.status_code == 302, response.content.decode()[:2000]
+        joined.refresh_from_db()
+        assert joined.phone == "13700001111"
+
+
+def _member_payload(household: Household) -> dict[str, Any]:
+    return {
+        "name": household.name,
+        "id_number": household.id_number,
+        "unit": household.unit_id,
+        "phone": "13700001111",
+        "joined_on": clock.today().isoformat(),
+    }
+
+
+def _roster_page(response: Any, _household: Household, _coop: Cooperative) -> None:
+    assert response.status_code == 200
+    page = response.content.decode()
+    if response.wsgi_request.method == "GET":
+        assert 'id="roster-upload"' in page
+    else:
+        # No file: the upload form says so, and nothing is imported.
+        assert "请选择要导入的名册文件" in page
+
+
+def _roster_template(response: Any, _household: Household, _coop: Cooperative) -> None:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert response.content[:2] == b"PK"
+
+
+def _coop_pdf(response: Any, _household: Household, coop: Cooperative) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    assert response.status_code == 200, response.content[:2000]
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(PdfReader(io.BytesIO(response.content)).pages[0].extract_text().split())
+    assert "互助金发放统计表" in text
 
 
 def _coop(household: Household) -> Cooperative:
@@ -342,12 +446,8 @@ def _voted(response: Any, household: Household, claim: Claim) -> None:
     assert response.status_code == 302, response.content.decode()[:2000]
     claim.refresh_from_db()
     # carol is the whole committee in the walk: her yes is the majority.
-    assert claim.status == ClaimStatus.APPROVED
-    assert claim.application is not None
-    assert (claim.application.household_id, claim.application.status) == (
-        household.pk,
-        ApplicationStatus.APPROVED,
-    )
+    assert claim.status == ClaimStatus.APPROVED and claim.decided_at is not None
+    assert claim.application is None
 
 
 ROUTES: dict[str, Route] = {
@@ -438,6 +538,51 @@ ROUTES: dict[str, Route] = {
         user="carol",
         outsider="ben",
     ),
+    # Paying an approved claim: finance of the fund's county, who did not
+    # vote on it (carol voted; dave did not).
+    "programs:claim_pay": Route(
+        approved_claim,
+        ("POST",),
+        NOT_FINANCE,
+        payload=lambda h: {},
+        allowed=_claim_paid,
+        user="dave",
+        outsider="fay",
+    ),
+    # The roster: those who enroll (caseworkers, finance) keep it.
+    "programs:member_add": Route(
+        _coop,
+        ("GET", "POST"),
+        ("erin", "frank"),
+        payload=lambda h: {
+            "name": "孙小梅",
+            "id_number": make_id(),
+            "unit": h.unit_id,
+            "joined_on": clock.today().isoformat(),
+        },
+        allowed=_member_added,
+    ),
+    "programs:member_edit": Route(
+        linked_member,
+        ("GET", "POST"),
+        ("erin", "frank"),
+        payload=_member_payload,
+        allowed=_member_edited,
+    ),
+    "programs:member_remove": Route(linked_member, ("POST",), ("erin", "frank"), allowed=_removed),
+    "programs:member_link": Route(
+        linked_member,
+        ("POST",),
+        ("erin", "frank"),
+        payload=lambda h: {"link": "0"},
+        allowed=_unlinked,
+    ),
+    "programs:roster_import": Route(
+        _coop, ("GET", "POST"), ("erin", "frank"), payload=lambda h: {}, allowed=_roster_page
+    ),
+    "programs:roster_template": Route(_coop, ("GET",), ("erin", "frank"), allowed=_roster_template),
+    # The cooperative's claims by category (PDF, xlsx): whoever reads it.
+    "reports:coop_report": Route(_coop, ("GET",), ("frank",), allowed=_coop_pdf),
 }
 
 PAGES: dict[str, Page] = {

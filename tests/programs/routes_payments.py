@@ -88,7 +88,12 @@ def _cash(household: Household) -> AidPayment:
 def _pay_payload(household: Household) -> dict[str, Any]:
     application = Application.objects.get(household=household)
     fund = application.program.funds.get()
-    return {"application": application.pk, "fund": fund.pk, "method": "bank"}
+    return {
+        "application": application.pk,
+        "fund": fund.pk,
+        "method": "bank",
+        "paid_on": clock.today().isoformat(),
+    }
 
 
 def _paid(response: Any, household: Household, application: Application) -> None:

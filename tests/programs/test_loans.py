@@ -317,6 +317,27 @@ def test_repayment_screen_refuses_too_much_with_a_clear_message(as_user, dave, l
     assert "已结清" in page and "登记还款</a>" not in page
 
 
+def test_a_back_dated_repayment_needs_its_reason(as_user, dave, loan_app, fund):
+    loan = disburse(dave, loan_app, fund)
+    set_day(clock.today() + datetime.timedelta(days=10))
+    client = as_user(dave)
+    url = reverse("programs:repayment_record", args=[loan.pk])
+    three_days_ago = (clock.today() - datetime.timedelta(days=3)).isoformat()
+    response = client.post(url, {"amount": "500", "paid_on": three_days_ago, "token": "t1"})
+    assert response.status_code == 200
+    assert "早于今天，须填写补录理由" in response.content.decode()
+    assert not Repayment.objects.exists()
+    response = client.post(
+        url,
+        {"amount": "500", "paid_on": three_days_ago, "date_reason": "银行回单迟到", "token": "t2"},
+    )
+    assert response.status_code == 302
+    repayment = Repayment.objects.get()
+    assert repayment.paid_on.isoformat() == three_days_ago
+    assert repayment.entry.occurred_on == repayment.paid_on
+    assert repayment.entry.date_reason == "银行回单迟到"
+
+
 # -- concurrency (PostgreSQL) -----------------------------------------------------
 
 

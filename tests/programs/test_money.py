@@ -221,10 +221,10 @@ def test_loans_show_principal_repaid_outstanding_and_arrears(
     with transaction.atomic():
         payment = payments.pay(actor=dave, application=app, fund=fund, method="bank", loan=True)
         loan = payment_loan(payment, dave, months=12)
-    set_day(dt.date(2026, 5, 20))
     for paid_on in (dt.date(2026, 2, 10), dt.date(2026, 3, 10)):
         repay(loan, dave, paid_on)
     mistaken = repay(loan, dave, dt.date(2026, 3, 11))
+    set_day(dt.date(2026, 5, 20))
     ledger.entry_reverse(actor=dave, entry=mistaken.entry, reason="重复入账")
 
     page = page_for(as_user(alice), household)
@@ -257,8 +257,18 @@ def payment_loan(payment, actor, *, months):
 
 
 def repay(loan, actor, paid_on):
+    # Recorded on the day it was paid: a receipt may be back-dated only
+    # within the union's window.
+    set_day(paid_on)
     entry = ledger.receipt_post(
-        actor=actor, fund=loan.fund, amount="1000", memo="还款", occurred_on=paid_on
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=actor,
+        fund=loan.fund,
+        amount="1000",
+        memo="还款",
+        occurred_on=paid_on,
     )
     return Repayment.objects.create(
         loan=loan, amount=D("1000"), paid_on=paid_on, entry=entry, actor=actor

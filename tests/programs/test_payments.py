@@ -39,8 +39,9 @@ ACCOUNT = "6222020200112233445"
 # Session, user, memberships; the count, the rows and their prefetches
 # (decisions, funds); the queue total; the program, unit and fund choices;
 # with the filters set, one lookup each for the chosen program and unit;
-# past the first page, the page's keys before its rows (accounts.paging).
-QUEUE_BUDGET = 14
+# past the first page, the page's keys before its rows (accounts.paging);
+# the batch form's paid-on window (the first fund, its union's finance rules).
+QUEUE_BUDGET = 16
 
 
 def approve(household, program, *, drafter, approver, amount=None, reason=""):
@@ -78,7 +79,13 @@ def pay_url(application):
 
 
 def pay_data(application, fund, method="bank", **extra):
-    return {"application": application.pk, "fund": fund.pk, "method": method, **extra}
+    return {
+        "application": application.pk,
+        "fund": fund.pk,
+        "method": method,
+        "paid_on": clock.today().isoformat(),
+        **extra,
+    }
 
 
 # -- One payment ---------------------------------------------------------------------------
@@ -177,8 +184,16 @@ def test_a_pending_application_cannot_be_paid(as_user, alice, dave, household, f
 
 @pytest.mark.django_db
 def test_an_overdraft_is_refused_on_the_page(as_user, alice, carol, dave, units, festival):
-    small = ledger.fund_create(actor=dave, unit=units["a"], name="小额", source="other", year=2026)
-    ledger.receipt_post(actor=dave, fund=small, amount="999.99", memo="拨款")
+    small = ledger.fund_create(actor=dave, unit=units["a"], name="小额", year=2026)
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=small,
+        amount="999.99",
+        memo="拨款",
+    )
     festival.funds.add(small)
     app = approve(filed(units["a"]), festival, drafter=alice, approver=carol)
     response = as_user(dave).post(pay_url(app), pay_data(app, small))
@@ -229,7 +244,12 @@ def test_a_batch_with_a_line_the_payer_approved_pays_nothing(
     before = money_state(fund)
     response = as_user(cathy).post(
         reverse("programs:payment_batch_create"),
-        {"applications": [mine.pk, hers.pk], "fund": fund.pk, "method": "bank"},
+        {
+            "applications": [mine.pk, hers.pk],
+            "fund": fund.pk,
+            "method": "bank",
+            "paid_on": clock.today().isoformat(),
+        },
     )
     assert response.status_code == 200
     assert "乙户：审批该申请的人员不能发放该笔帮扶" in response.content.decode()
@@ -245,10 +265,19 @@ def test_a_fund_for_one_household_pays_no_other(
 ):
     sick = filed(units["a"], name="刘小宝")
     for_sick = ledger.fund_create(
-        actor=dave, unit=units["a"], name="为刘小宝募捐", source="donation", year=2026,
+        actor=dave, unit=units["a"], name="为刘小宝募捐", year=2026,
         restriction="household", restricted_household=sick,
     )  # fmt: skip
-    ledger.receipt_post(actor=dave, fund=for_sick, amount="5000", memo="捐款", donor="爱心人士")
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=for_sick,
+        amount="5000",
+        memo="捐款",
+        donor="爱心人士",
+    )
     festival.funds.add(for_sick)
     other = approve(household, festival, drafter=alice, approver=carol)
     client = as_user(dave)
@@ -266,10 +295,19 @@ def test_a_fund_for_one_purpose_pays_no_other_program(
     as_user, alice, carol, dave, festival, units, app
 ):
     school = ledger.fund_create(
-        actor=dave, unit=units["a"], name="助学专款", source="donation", year=2026,
+        actor=dave, unit=units["a"], name="助学专款", year=2026,
         restriction="purpose", restricted_purpose="金秋助学",
     )  # fmt: skip
-    ledger.receipt_post(actor=dave, fund=school, amount="5000", memo="捐款", donor="某企业")
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=school,
+        amount="5000",
+        memo="捐款",
+        donor="某企业",
+    )
     festival.funds.add(school)
     before = money_state(school)
     response = as_user(dave).post(pay_url(app), pay_data(app, school))
@@ -277,10 +315,19 @@ def test_a_fund_for_one_purpose_pays_no_other_program(
     assert money_state(school) == before
     # The same restriction naming the festival's category lets it pay.
     warmth = ledger.fund_create(
-        actor=dave, unit=units["a"], name="送温暖捐款", source="donation", year=2026,
+        actor=dave, unit=units["a"], name="送温暖捐款", year=2026,
         restriction="purpose", restricted_purpose="节日送温暖",
     )  # fmt: skip
-    ledger.receipt_post(actor=dave, fund=warmth, amount="5000", memo="捐款", donor="某企业")
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=warmth,
+        amount="5000",
+        memo="捐款",
+        donor="某企业",
+    )
     festival.funds.add(warmth)
     assert as_user(dave).post(pay_url(app), pay_data(app, warmth)).status_code == 302
     assert ledger.balance_of(warmth) == D("4000.00")
@@ -291,10 +338,18 @@ def test_a_fund_for_programs_refuses_a_direct_payment_and_other_programs(
     as_user, dave, units, festival, app, household
 ):
     reserved = ledger.fund_create(
-        actor=dave, unit=units["a"], name="项目专款", source="higher_grant", year=2026,
+        actor=dave, unit=units["a"], name="项目专款", year=2026,
         restriction="program",
     )  # fmt: skip
-    ledger.receipt_post(actor=dave, fund=reserved, amount="5000", memo="上级拨款")
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=reserved,
+        amount="5000",
+        memo="上级拨款",
+    )
     with pytest.raises(ValidationError, match="只能通过项目申请支付"):
         ledger.payment_post(actor=dave, fund=reserved, amount="100", memo="直接支出")
     with pytest.raises(ValidationError, match="只能通过项目申请支付"):
@@ -388,7 +443,8 @@ def _repayment_entry(dave, units, fund, household, festival):
     )  # fmt: skip
     back = LedgerEntry.objects.create(
         fund=fund, kind="receipt", direction=1, amount=D("100"), occurred_on=clock.today(),
-        memo="还款", actor=dave,
+        memo="还款", actor=dave, source=ledger.income_source("other"), payer_kind="person",
+        payer=household.name,
     )  # fmt: skip
     Repayment.objects.create(
         loan=loan, amount=D("100"), paid_on=clock.today(), entry=back, actor=dave
@@ -402,11 +458,13 @@ def _premium_entry(dave, units, fund, household, festival):
         first_premium=D("50"), yearly_premium=D("30"),
     )  # fmt: skip
     member = CoopMember.objects.create(
-        cooperative=coop, household=household, joined_on=clock.today(), created_by=dave
-    )
+        cooperative=coop, household=household, unit=household.unit, name=household.name,
+        joined_on=clock.today(), created_by=dave,
+    )  # fmt: skip
     entry = LedgerEntry.objects.create(
         fund=fund, kind="receipt", direction=1, amount=D("50"), occurred_on=clock.today(),
-        memo="会费", actor=dave,
+        memo="会费", actor=dave, source=ledger.income_source("premium"), payer_kind="person",
+        payer=household.name,
     )  # fmt: skip
     Premium.objects.create(
         member=member, kind="first", year=2026, amount=D("50"), entry=entry, actor=dave,
@@ -455,7 +513,13 @@ def three(alice, carol, festival, units):
 
 
 def post_batch(client, apps, fund, method="bank", **extra):
-    data = {"applications": [a.pk for a in apps], "fund": fund.pk, "method": method, **extra}
+    data = {
+        "applications": [a.pk for a in apps],
+        "fund": fund.pk,
+        "method": method,
+        "paid_on": clock.today().isoformat(),
+        **extra,
+    }
     return client.post(reverse("programs:payment_batch_create"), data)
 
 
@@ -531,8 +595,16 @@ def test_a_batch_is_all_or_nothing(as_user, alice, carol, dave, three, fund, fes
 
 @pytest.mark.django_db
 def test_a_batch_beyond_the_balance_pays_nothing(as_user, dave, three, festival, units):
-    small = ledger.fund_create(actor=dave, unit=units["a"], name="小额", source="other", year=2026)
-    ledger.receipt_post(actor=dave, fund=small, amount="2500", memo="拨款")
+    small = ledger.fund_create(actor=dave, unit=units["a"], name="小额", year=2026)
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=small,
+        amount="2500",
+        memo="拨款",
+    )
     festival.funds.add(small)
     before = money_state(small)
     response = post_batch(as_user(dave), three, small)

@@ -67,8 +67,16 @@ def test_twenty_payments_of_one_application_pay_it_once(
 def test_twenty_applications_from_a_fund_for_ten_pay_exactly_ten(
     alice, carol, dave, festival, units
 ):
-    small = ledger.fund_create(actor=dave, unit=units["a"], name="小额", source="other", year=2026)
-    ledger.receipt_post(actor=dave, fund=small, amount="10000", memo="拨款")
+    small = ledger.fund_create(actor=dave, unit=units["a"], name="小额", year=2026)
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=small,
+        amount="10000",
+        memo="拨款",
+    )
     festival.funds.add(small)
     apps = [
         approved(filed(units["a"], name=f"户{i:02d}"), festival, alice, carol) for i in range(20)

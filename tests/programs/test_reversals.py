@@ -303,9 +303,7 @@ def test_a_repayment_is_not_aid_received_on_the_money_view(as_user, alice, dave,
 
 @pytest.fixture
 def mutual_fund(dave, units):
-    return ledger.fund_create(
-        actor=dave, unit=units["a"], name="职工医疗互助金", source="mutual_aid", year=2026
-    )
+    return ledger.fund_create(actor=dave, unit=units["a"], name="职工医疗互助金", year=2026)
 
 
 @pytest.fixture
@@ -466,8 +464,15 @@ def test_the_premium_page_takes_the_same_queries_for_few_and_many_premiums(
     as_user, dave, coop, units, count, django_assert_max_num_queries
 ):
     set_day(datetime.date(2026, 3, 1))
+    head = filed(units["a"])
     joined = CoopMember.objects.create(
-        cooperative=coop, household=filed(units["a"]), joined_on=clock.today(), created_by=dave
+        cooperative=coop,
+        household=head,
+        name=head.name,
+        id_number=head.id_number,
+        unit=head.unit,
+        joined_on=clock.today(),
+        created_by=dave,
     )
     mutual.premium_record(actor=dave, member=joined, kind="first", year=2000)
     for year in range(2001, 2001 + count):

@@ -69,13 +69,22 @@ def build_world(units: dict[str, Unit], alice: User, carol: User, dave: User) ->
     clock.advance(TODAY - clock.today())
     tier = Tier.objects.order_by("sort_order").first()
     sick = Cause.objects.get(name="因病")
-    fund = ledger.fund_create(
-        actor=dave, unit=units["a"], name="送温暖专项", source="admin_allocation", year=2026
+    fund = ledger.fund_create(actor=dave, unit=units["a"], name="送温暖专项", year=2026)
+    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
+        actor=dave,
+        fund=fund,
+        amount="100000",
+        memo="区财政拨款",
+        occurred_on=TODAY.replace(day=1),
+        date_reason="银行回单迟到",
     )
     ledger.receipt_post(
-        actor=dave, fund=fund, amount="100000", memo="区财政拨款", occurred_on=TODAY.replace(day=1)
-    )
-    ledger.receipt_post(
+        source="other",
+        payer_kind="unit",
+        payer="区总工会",
         actor=dave,
         fund=fund,
         amount="5000.50",
@@ -84,10 +93,9 @@ def build_world(units: dict[str, Unit], alice: User, carol: User, dave: User) ->
         campaign="情暖金水",
         receipt_number="JZ-0001",
         occurred_on=TODAY.replace(day=2),
+        date_reason="银行回单迟到",
     )
-    other_fund = ledger.fund_create(
-        actor=dave, unit=units["a"], name="金秋助学专项", source="higher_grant", year=2026
-    )
+    other_fund = ledger.fund_create(actor=dave, unit=units["a"], name="金秋助学专项", year=2026)
     ledger.transfer_post(actor=dave, source=fund, target=other_fund, amount="2000", memo="调剂")
     program = Program.objects.create(
         unit=units["city"], name="2026年春节送温暖", category="festival", kind="cash"
