@@ -11,6 +11,7 @@ from .models import (
     ApprovalThreshold,
     Category,
     Claim,
+    ClaimCategory,
     ClaimVote,
     Cooperative,
     CoopMember,
@@ -105,16 +106,29 @@ class CooperativeAdmin(AuditedAdmin):
 
 @admin.register(CoopMember)
 class CoopMemberAdmin(ReadOnlyAdmin):
-    list_display = ["household", "cooperative", "joined_on", "created_by"]
-    list_select_related = ["household", "cooperative", "created_by"]
+    list_display = ["name", "unit", "cooperative", "household", "joined_on", "created_by"]
+    list_select_related = ["unit", "household", "cooperative", "created_by"]
     list_filter = ["cooperative"]
+    search_fields = ["name"]
+
+
+@admin.register(ClaimCategory)
+class ClaimCategoryAdmin(AuditedAdmin):
+    """互助类别: the list the claim form offers and the figures count by.
+    A category in use is retired (启用 off), never deleted (the claims
+    protect it)."""
+
+    list_display = ["name", "code", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
 
 
 @admin.register(Premium)
 class PremiumAdmin(ReadOnlyAdmin):
     list_display = ["member", "kind", "year", "amount", "paid_on", "actor"]
     list_filter = ["kind", "year"]
-    list_select_related = ["member__household", "member__cooperative", "actor"]
+    list_select_related = ["member__cooperative", "actor"]
 
 
 class ClaimVoteInline(admin.TabularInline):
@@ -129,9 +143,11 @@ class ClaimVoteInline(admin.TabularInline):
 
 @admin.register(Claim)
 class ClaimAdmin(ReadOnlyAdmin):
-    list_display = ["member", "category", "amount", "status", "submitted_at", "decided_at"]
+    list_display = [
+        "member", "category", "amount", "status", "submitted_at", "decided_at", "paid_on",
+    ]  # fmt: skip
     list_filter = ["status", "category"]
-    list_select_related = ["member__household", "member__cooperative"]
+    list_select_related = ["member__cooperative", "category"]
     inlines = [ClaimVoteInline]
 
 
@@ -139,7 +155,7 @@ class ClaimAdmin(ReadOnlyAdmin):
 class ClaimVoteAdmin(ReadOnlyAdmin):
     list_display = ["claim", "voter", "approve", "voted_at"]
     list_filter = ["approve"]
-    list_select_related = ["claim__member__household", "claim__member__cooperative", "voter"]
+    list_select_related = ["claim__member__cooperative", "claim__category", "voter"]
 
 
 class InstallmentInline(admin.TabularInline):

@@ -1,6 +1,7 @@
-"""Mutual-aid cooperatives (互助补充保险合作社, 医疗互助会): members pay premiums
+"""Mutual-aid cooperatives (互助补充保险合作社, 医疗互助会): ordinary union
+members (a roster of their own, most without a household file) pay premiums
 into the cooperative's fund; a member's claim is decided by a committee vote
-and, once approved, paid like any aid application."""
+and, once approved, paid by finance straight from that fund (services/mutual.py)."""
 
 from decimal import Decimal
 
@@ -50,16 +51,28 @@ class Cooperative(models.Model):
 
 
 class CoopMember(models.Model):
+    """One union member on a cooperative's roster. Most members are not in
+    hardship and have no household file; one who has is linked to it."""
+
     cooperative = models.ForeignKey(
         Cooperative, verbose_name=_("合作社"), on_delete=models.PROTECT, related_name="members"
     )
+    name = models.CharField(_("姓名"), max_length=50)
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    # The member's own union: it decides who sees and serves the member.
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("所属工会"), on_delete=models.PROTECT, related_name="coop_members"
+    )
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     household = models.ForeignKey(
         Household,
-        verbose_name=_("会员家庭"),
+        verbose_name=_("困难职工档案"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="coop_memberships",
     )
-    joined_on = models.DateField(_("入社日期"))
+    joined_on = models.DateField(_("入会日期"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT,
         related_name="+",
@@ -71,10 +84,14 @@ class CoopMember(models.Model):
         ordering = ["cooperative", "-joined_on", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "household"], name="coop_member_once"),
+            models.UniqueConstraint(
+                fields=["cooperative", "id_number"], name="coop_member_id_once"
+            ),
         ]
+        indexes = [models.Index(fields=["cooperative", "name"], name="coop_member_name")]
 
     def __str__(self) -> str:
-        return f"{self.cooperative} · {self.household.name}"
+        return f"{self.cooperative} · {self.name}"
 
 
 class PremiumKind(models.TextChoices):
@@ -130,30 +147,47 @@ class Premium(models.Model):
         return f"{self.member} {self.year} {self.amount}"
 
 
-class ClaimCategory(models.TextChoices):
-    SCHOOL = "school", _("子女入学")
-    MEDICAL = "medical", _("疾病医疗")
-    WEDDING_FUNERAL = "wedding_funeral", _("婚丧嫁娶")
-    OTHER = "other", _("其他")
+class ClaimCategory(models.Model):
+    """互助类别, edited in the admin (seeded: 子女入学, 疾病医疗, 婚丧嫁娶, 其他).
+    `code` is what code and imports refer to; a category in use is retired
+    with `is_active`, never deleted."""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("互助类别")
+        verbose_name_plural = _("互助类别")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ClaimStatus(models.TextChoices):
     PENDING = "pending", _("待委员会表决")
-    APPROVED = "approved", _("已通过")
+    APPROVED = "approved", _("已通过，待发放")
     REJECTED = "rejected", _("未通过")
+    PAID = "paid", _("已发放")
 
 
 class Claim(models.Model):
     member = models.ForeignKey(
         CoopMember, verbose_name=_("会员"), on_delete=models.PROTECT, related_name="claims"
     )
-    category = models.CharField(_("互助类别"), max_length=16, choices=ClaimCategory.choices)
+    category = models.ForeignKey(
+        ClaimCategory, verbose_name=_("互助类别"), on_delete=models.PROTECT, related_name="claims"
+    )
     amount = money(_("申请金额（元）"))
     reason = models.TextField(_("申请事由"))
     status = models.CharField(
         _("状态"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING
     )
-    # The aid application an approved claim becomes, paid like any other.
+    # Claims approved before members had a roster of their own became aid
+    # applications of the household and were paid as such; new claims leave
+    # this empty and are paid from the fund directly (`entry`).
     application = models.OneToOneField(
         Application,
         verbose_name=_("发放申请"),
@@ -168,6 +202,22 @@ class Claim(models.Model):
     )  # fmt: skip
     submitted_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    # The payment out of the cooperative's fund. When that entry is reversed
+    # (a correction on the fund page) the claim counts as unpaid again and
+    # may be paid anew, which replaces the entry here.
+    entry = models.OneToOneField(
+        LedgerEntry,
+        verbose_name=_("支出分录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="coop_claim",
+    )
+    paid_on = models.DateField(_("发放日期"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发放人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("互助申请")
@@ -178,7 +228,7 @@ class Claim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.member} {self.get_category_display()} {self.amount}"
+        return f"{self.member} {self.category} {self.amount}"
 
 
 class ClaimVote(models.Model):

@@ -1,11 +1,15 @@
 """Reads of mutual-aid cooperatives, their members and claims.
 
 A cooperative is seen in the units of its union (`household.view` or
-`fund.view`); its members and claims in the units of the member households.
-A cooperative's balance is its fund's ledger, never a stored figure.
+`fund.view`); its members, their premiums and claims in the units of each
+member's own union (CoopMember.unit). A cooperative's balance is its fund's
+ledger, never a stored figure; every figure of the cooperative page is a sum
+the database makes over the same rows the lists show.
 """
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -22,14 +26,24 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.models import User
+from accounts.models import Unit, User
+from accounts.paging import paged
 from accounts.scoping import covers, get_scoped
-from cases import clock
+from cases import clock, idnumber
 from cases.models import Household
 from cases.selectors import search_q
 from funds.models import LedgerEntry
 
-from ..models import Claim, ClaimStatus, ClaimVote, Cooperative, CoopMember, Premium, PremiumKind
+from ..models import (
+    Claim,
+    ClaimCategory,
+    ClaimStatus,
+    ClaimVote,
+    Cooperative,
+    CoopMember,
+    Premium,
+    PremiumKind,
+)
 from .loans import MONEY, ZERO, reversal_reason, scope_q
 
 VIEW_ACTIONS = ("household.view", "fund.view")
@@ -89,18 +103,43 @@ def _member_scope(user: User, prefix: str) -> Q:
     return scope if scope is not None else Q(pk__in=[])
 
 
-def coop_members(user: User, coop: Cooperative, year: int | None = None) -> QuerySet[CoopMember]:
+@dataclass
+class MemberFilter:
+    q: str = ""  # a name, or an ID number (whole or its last digits)
+    unit: Unit | None = None
+
+
+def coop_members(
+    user: User, coop: Cooperative, year: int | None = None, flt: MemberFilter | None = None
+) -> QuerySet[CoopMember]:
     """The members the user may see, with whether they paid for `year` (a
     reversed premium is not paid)."""
     year = year or clock.today().year
+    flt = flt or MemberFilter()
     paid = live_premiums().filter(member=OuterRef("pk"), year=year)
     first = live_premiums().filter(member=OuterRef("pk"), kind=PremiumKind.FIRST)
-    return (
-        CoopMember.objects.filter(_member_scope(user, "household__unit__"), cooperative=coop)
-        .annotate(paid_this_year=Exists(paid), first_paid=Exists(first))
-        .select_related("household__unit")
-        .order_by("household__name", "id")
+    queryset = CoopMember.objects.filter(_member_scope(user, "unit__"), cooperative=coop)
+    term = flt.q.strip()
+    if term:
+        number = idnumber.normalize(term)
+        if number.isdigit() or (number[:-1].isdigit() and number.endswith("X")):
+            queryset = queryset.filter(id_number__endswith=number)
+        else:
+            queryset = queryset.filter(name__contains=term)
+    if flt.unit is not None:
+        queryset = queryset.filter(unit__path__startswith=flt.unit.path)
+    return paged(
+        queryset.annotate(paid_this_year=Exists(paid), first_paid=Exists(first))
+        .select_related("unit", "household")
+        .order_by("name", "id")
     )
+
+
+def member_units(user: User, coop: Cooperative) -> QuerySet[Unit]:
+    """The unions the member filter offers: inside the cooperative's union
+    and the user's own."""
+    scope = _member_scope(user, "")
+    return Unit.objects.filter(scope, path__startswith=coop.unit.path).order_by("path")
 
 
 def _claims_with_votes(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
@@ -110,33 +149,135 @@ def _claims_with_votes(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
     )
 
 
-CLAIMS_SHOWN = 30
+@dataclass
+class ClaimFilter:
+    status: str = ""
+    category: ClaimCategory | None = None
+    date_from: datetime.date | None = None  # the day it was submitted
+    date_to: datetime.date | None = None
 
 
-def coop_claims(user: User, coop: Cooperative) -> list[Claim]:
-    """The latest claims the user may see: those awaiting the committee first."""
-    queryset = Claim.objects.filter(
-        _member_scope(user, "member__household__unit__"), member__cooperative=coop
-    )
-    return list(
+def _visible_claims(user: User, coop: Cooperative) -> QuerySet[Claim]:
+    return Claim.objects.filter(_member_scope(user, "member__unit__"), member__cooperative=coop)
+
+
+def coop_claims(user: User, coop: Cooperative, flt: ClaimFilter | None = None) -> QuerySet[Claim]:
+    """The claims the user may see, filtered: those awaiting the committee
+    first, then the newest decisions."""
+    flt = flt or ClaimFilter()
+    queryset = _visible_claims(user, coop)
+    if flt.status:
+        queryset = queryset.filter(status=flt.status)
+    if flt.category is not None:
+        queryset = queryset.filter(category=flt.category)
+    if flt.date_from is not None:
+        queryset = queryset.filter(submitted_at__date__gte=flt.date_from)
+    if flt.date_to is not None:
+        queryset = queryset.filter(submitted_at__date__lte=flt.date_to)
+    return paged(
         _claims_with_votes(queryset)
-        .select_related("member__household", "application")
-        .order_by(
-            # Pending claims first, then the newest decisions.
-            F("decided_at").desc(nulls_first=True),
-            "-submitted_at",
-            "-id",
-        )[:CLAIMS_SHOWN]
+        .select_related("member__unit", "category", "entry__reversed_by")
+        .order_by(F("decided_at").desc(nulls_first=True), "-submitted_at", "-id")
     )
+
+
+def paid_claims_q(prefix: str = "") -> Q:
+    """Claims paid and not taken back: paid straight from the fund (an entry
+    not reversed), or paid earlier through their aid application (no entry)."""
+    return Q(**{f"{prefix}status": ClaimStatus.PAID}) & (
+        Q(**{f"{prefix}entry__isnull": True}) | Q(**{f"{prefix}entry__reversed_by__isnull": True})
+    )
+
+
+@dataclass
+class CategoryRow:
+    category: ClaimCategory
+    times: int  # 人次: paid claims
+    persons: int  # distinct members
+    amount: Decimal
+
+
+@dataclass
+class CategoryFigures:
+    rows: list[CategoryRow] = field(default_factory=list)
+    times: int = 0
+    persons: int = 0
+    amount: Decimal = Decimal("0.00")
+
+
+NONE_PAID = Decimal("0.00")
+
+
+def claims_by_category(
+    user: User,
+    coop: Cooperative,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> CategoryFigures:
+    """Paid claims by category for a period, by the day each was paid
+    (paid_on): person-times, persons and amount. Every active category is
+    listed, with zeros when it had no claim; a retired one when it had."""
+    claims = _visible_claims(user, coop).filter(paid_claims_q())
+    if date_from is not None:
+        claims = claims.filter(paid_on__gte=date_from)
+    if date_to is not None:
+        claims = claims.filter(paid_on__lte=date_to)
+    sums = {
+        row["category"]: row
+        for row in claims.order_by()
+        .values("category")
+        .annotate(
+            times=Count("pk"),
+            persons=Count("member", distinct=True),
+            amount=Coalesce(Sum("amount"), ZERO, output_field=MONEY),
+        )
+    }
+    totals = claims.aggregate(
+        persons=Count("member", distinct=True),
+        amount=Coalesce(Sum("amount"), ZERO, output_field=MONEY),
+        times=Count("pk"),
+    )
+    figures = CategoryFigures(
+        times=totals["times"], persons=totals["persons"], amount=totals["amount"]
+    )
+    for category in ClaimCategory.objects.filter(Q(is_active=True) | Q(pk__in=list(sums))):
+        row = sums.get(category.pk, {})
+        figures.rows.append(
+            CategoryRow(
+                category,
+                row.get("times", 0),
+                row.get("persons", 0),
+                row.get("amount", NONE_PAID),
+            )
+        )
+    return figures
+
+
+@dataclass
+class YearRow:
+    year: int
+    count: int
+    amount: Decimal
+
+
+def premiums_by_year(user: User, coop: Cooperative) -> list[YearRow]:
+    """Premiums that stand, by the year they pay for: how many and how much."""
+    rows = (
+        live_premiums()
+        .filter(_member_scope(user, "member__unit__"), member__cooperative=coop)
+        .order_by()
+        .values("year")
+        .annotate(count=Count("pk"), amount=Coalesce(Sum("amount"), ZERO, output_field=MONEY))
+        .order_by("-year")
+    )
+    return [YearRow(r["year"], r["count"], r["amount"]) for r in rows]
 
 
 def get_member_for(user: User, pk: object, *, actions: tuple[str, ...]) -> CoopMember:
     queryset = CoopMember.objects.select_related(
-        "cooperative__unit", "cooperative__fund__unit", "household__unit"
+        "cooperative__unit", "cooperative__fund__unit", "unit", "household__unit"
     )
-    member: CoopMember = get_scoped(
-        user, queryset, pk, action=actions, unit_field="household__unit"
-    )
+    member: CoopMember = get_scoped(user, queryset, pk, action=actions, unit_field="unit")
     return member
 
 
@@ -172,7 +313,7 @@ def get_premium_for(user: User, pk: object, *, action: str) -> Premium:
     (the fund the money went into): 403 without it, 404 outside its units."""
     queryset = Premium.objects.select_related(
         "member__cooperative__fund__unit",
-        "member__household__unit",
+        "member__unit",
         "entry__reversed_by",
         "actor",
     )
@@ -185,13 +326,16 @@ def get_premium_for(user: User, pk: object, *, action: str) -> Premium:
 def get_claim_for(user: User, pk: object) -> Claim:
     queryset = Claim.objects.select_related(
         "member__cooperative__program",
-        "member__household__unit",
+        "member__cooperative__fund__unit",
+        "member__unit",
+        "member__household",
+        "category",
         "submitted_by",
+        "paid_by",
         "application",
+        "entry__reversed_by",
     )
-    claim: Claim = get_scoped(
-        user, queryset, pk, action=VIEW_ACTIONS, unit_field="member__household__unit"
-    )
+    claim: Claim = get_scoped(user, queryset, pk, action=VIEW_ACTIONS, unit_field="member__unit")
     return claim
 
 
@@ -231,7 +375,9 @@ def enroll_candidates(
     scope = scope_q(user, ENROLL_ACTIONS, "unit__")
     if scope is None:
         return []
-    members = CoopMember.objects.filter(cooperative=coop, household=OuterRef("pk"))
+    members = CoopMember.objects.filter(cooperative=coop).filter(
+        Q(household=OuterRef("pk")) | Q(id_number=OuterRef("id_number"))
+    )
     return list(
         Household.objects.filter(scope, search_q(term), unit__path__startswith=coop.unit.path)
         .exclude(Exists(members))

@@ -1,15 +1,29 @@
 """Mutual-aid cooperatives (互助补充保险合作社, 医疗互助会).
 
-Households join a cooperative and pay a first premium, then one premium a
-year, into the cooperative's fund. A member in good standing applies for
-help (a claim); the cooperative's committee votes, and once more than half
-of it agrees the claim becomes an approved aid application of the
-cooperative's program, paid on the ordinary payment screens. The committee's
-vote stands in for the chair's approval, so its members may not pay what
-they voted on (payments.check_payer).
+A cooperative keeps its own roster of ordinary union members (name, ID
+number, union, phone, join date), most of them not in hardship: a member is
+not a household file. A member whose ID number has a household file in force
+inside the cooperative's union is linked to it (automatically when added, or
+by hand later), which only lets the file show the membership.
+
+Members pay a first premium, then one premium a year, into the cooperative's
+fund. A member in good standing applies for help (a claim); the committee
+votes, and once more than half of it agrees the claim is approved.
+
+How an approved claim is paid (the choice made when members stopped being
+households): finance pays it straight from the cooperative's fund with one
+ledger payment (`claim_pay`), and the claim records that entry and the day it
+was paid. It does not become an aid application: an application needs a
+household file, which most members do not have, and one path for every member
+keeps the counting by category simple. Claims approved earlier kept their
+application and were paid through it. The committee's vote stands in for the
+chair's approval, so whoever voted on a claim, or submitted it, may not pay it
+(separation of duties). A payment later reversed on the fund page leaves the
+claim unpaid again (its entry is reversed), and it may be paid anew.
 """
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,17 +33,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from accounts.models import User
+from accounts.models import Unit, User
 from accounts.scoping import covers
-from cases import clock
-from cases.models import Household
-from cases.services.intake import household_lock
+from cases import clock, idnumber
+from cases.models import Household, HouseholdStatus
 from funds import services as ledger
-from funds.models import LedgerEntry
+from funds.models import PREMIUM_SOURCE, LedgerEntry, PayerKind
 
 from ..models import (
-    Application,
-    ApplicationStatus,
+    Category,
     Claim,
     ClaimCategory,
     ClaimStatus,
@@ -47,6 +59,147 @@ FINANCE = "fund.manage"
 MAX_REASON = 2000
 
 
+MAX_NAME = 50
+MAX_PHONE = 20
+
+
+def _may_keep_roster(actor: User, unit: Unit) -> bool:
+    return covers(actor, EDITOR, unit) or covers(actor, FINANCE, unit)
+
+
+def file_in_force(cooperative: Cooperative, id_number: str) -> Household | None:
+    """The household file in force (已建档) with this ID number inside the
+    cooperative's union, if there is one. A case still in intake is not a
+    file yet, and an exited one no longer is."""
+    if not id_number:
+        return None
+    return (
+        Household.objects.filter(
+            id_number=id_number,
+            status=HouseholdStatus.FILED,
+            unit__path__startswith=cooperative.unit.path,
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+@dataclass
+class MemberData:
+    """One member's details, checked: what the form and the import give."""
+
+    name: str
+    id_number: str
+    unit: Unit
+    phone: str
+    joined_on: datetime.date
+
+
+def member_checked(
+    *,
+    cooperative: Cooperative,
+    name: Any,
+    id_number: Any,
+    unit: Unit | None,
+    phone: Any = "",
+    joined_on: datetime.date | None = None,
+) -> MemberData:
+    """The details of a roster row, or a ValidationError naming each bad field."""
+    errors: dict[str, str] = {}
+    name = str(name or "").strip()
+    if not name:
+        errors["name"] = _("请填写姓名。")
+    elif len(name) > MAX_NAME:
+        errors["name"] = _("姓名不能超过 %(n)s 个字。") % {"n": MAX_NAME}
+    number = ""
+    try:
+        number = idnumber.parse(str(id_number or ""), today=clock.today()).number
+    except ValidationError as exc:
+        errors["id_number"] = " ".join(exc.messages)
+    if unit is None:
+        errors["unit"] = _("请选择所属工会。")
+    elif not cooperative.unit.covers(unit):
+        errors["unit"] = _("该工会不在本合作社所在工会范围内。")
+    phone = str(phone or "").strip()
+    if len(phone) > MAX_PHONE:
+        errors["phone"] = _("联系电话不能超过 %(n)s 位。") % {"n": MAX_PHONE}
+    today = clock.today()
+    joined_on = joined_on or today
+    if joined_on > today:
+        errors["joined_on"] = _("入会日期不能晚于今天。")
+    if errors:
+        raise ValidationError(errors)
+    assert unit is not None
+    return MemberData(name, number, unit, phone, joined_on)
+
+
+def _duplicate(cooperative: Cooperative, number: str) -> ValidationError:
+    return ValidationError(
+        {"id_number": _("身份证号 %(n)s 已在本合作社会员名册中。") % {"n": number}}
+    )
+
+
+def _check_actor(actor: User, cooperative: Cooperative, unit: Unit) -> None:
+    if not _may_keep_roster(actor, unit):
+        raise PermissionDenied(_("您无权管理该工会的互助会员。"))
+    if not cooperative.is_active:
+        raise ValidationError(_("该互助合作社已停用，不能办理入会。"))
+
+
+@transaction.atomic
+def member_add(
+    *,
+    actor: User,
+    cooperative: Cooperative,
+    name: Any,
+    id_number: Any,
+    unit: Unit | None,
+    phone: Any = "",
+    joined_on: datetime.date | None = None,
+    household: Household | None = None,
+) -> CoopMember:
+    """A union member joins the cooperative's roster. A household file in
+    force with the same ID number (inside the cooperative's union) is linked."""
+    data = member_checked(
+        cooperative=cooperative,
+        name=name,
+        id_number=id_number,
+        unit=unit,
+        phone=phone,
+        joined_on=joined_on,
+    )
+    _check_actor(actor, cooperative, data.unit)
+    if CoopMember.objects.filter(cooperative=cooperative, id_number=data.id_number).exists():
+        raise _duplicate(cooperative, data.id_number)
+    household = household or file_in_force(cooperative, data.id_number)
+    try:
+        with transaction.atomic():
+            member = CoopMember.objects.create(
+                cooperative=cooperative,
+                name=data.name,
+                id_number=data.id_number,
+                unit=data.unit,
+                phone=data.phone,
+                joined_on=data.joined_on,
+                household=household,
+                created_by=actor,
+            )
+    except IntegrityError:
+        raise _duplicate(cooperative, data.id_number) from None
+    audit_record(
+        actor=actor,
+        action="coop.enroll",
+        obj=member,
+        unit=member.unit,
+        changes={
+            "cooperative": [None, cooperative.name],
+            "joined_on": [None, str(data.joined_on)],
+            "household": [None, household.pk if household is not None else None],
+        },
+    )
+    return member
+
+
 @transaction.atomic
 def member_enroll(
     *,
@@ -55,37 +208,144 @@ def member_enroll(
     household: Household,
     joined_on: datetime.date | None = None,
 ) -> CoopMember:
-    """A household joins a cooperative of its own union or one above it."""
-    household = household_lock(household)
-    if not (covers(actor, EDITOR, household.unit) or covers(actor, FINANCE, household.unit)):
+    """The head of a household file joins: the roster row is taken from the
+    file, and linked to it."""
+    if not _may_keep_roster(actor, household.unit):
         raise PermissionDenied(_("您无权为该工会的家庭办理入社。"))
-    if not cooperative.is_active:
-        raise ValidationError(_("该互助合作社已停用，不能办理入社。"))
     if not cooperative.unit.covers(household.unit):
         raise ValidationError({"household": _("该家庭不属于本合作社所在的工会。")})
-    today = clock.today()
-    joined_on = joined_on or today
-    if joined_on > today:
-        raise ValidationError({"joined_on": _("入社日期不能晚于今天。")})
-    if CoopMember.objects.filter(cooperative=cooperative, household=household).exists():
+    if CoopMember.objects.filter(cooperative=cooperative, household=household).exists() or (
+        CoopMember.objects.filter(cooperative=cooperative, id_number=household.id_number).exists()
+    ):
         raise ValidationError(
             {"household": _("%(n)s 家已是本合作社会员。") % {"n": household.name}}
         )
     try:
-        with transaction.atomic():
-            member = CoopMember.objects.create(
-                cooperative=cooperative, household=household, joined_on=joined_on, created_by=actor
-            )
-    except IntegrityError:
-        raise ValidationError(
-            {"household": _("%(n)s 家已是本合作社会员。") % {"n": household.name}}
-        ) from None
+        return member_add(
+            actor=actor,
+            cooperative=cooperative,
+            name=household.name,
+            id_number=household.id_number,
+            unit=household.unit,
+            phone=household.phone,
+            joined_on=joined_on,
+            household=household,
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "id_number" in exc.error_dict:
+            raise ValidationError(
+                {"household": _("%(n)s 家已是本合作社会员。") % {"n": household.name}}
+            ) from None
+        raise
+
+
+@transaction.atomic
+def member_update(
+    *,
+    actor: User,
+    member: CoopMember,
+    name: Any,
+    id_number: Any,
+    unit: Unit | None,
+    phone: Any = "",
+    joined_on: datetime.date | None = None,
+) -> CoopMember:
+    """Correct a roster row. A changed ID number drops a link to a file of
+    the old number and links a file in force of the new one."""
+    member = _member_lock(member)
+    cooperative = member.cooperative
+    if not _may_keep_roster(actor, member.unit):
+        raise PermissionDenied(_("您无权管理该工会的互助会员。"))
+    data = member_checked(
+        cooperative=cooperative,
+        name=name,
+        id_number=id_number,
+        unit=unit,
+        phone=phone,
+        joined_on=joined_on or member.joined_on,
+    )
+    if not _may_keep_roster(actor, data.unit):
+        raise PermissionDenied(_("您无权管理该工会的互助会员。"))
+    if (
+        CoopMember.objects.filter(cooperative=cooperative, id_number=data.id_number)
+        .exclude(pk=member.pk)
+        .exists()
+    ):
+        raise _duplicate(cooperative, data.id_number)
+    before = {
+        "name": member.name,
+        "id_number": member.id_number,
+        "unit": member.unit_id,
+        "phone": member.phone,
+        "joined_on": str(member.joined_on),
+    }
+    if data.id_number != member.id_number:
+        member.household = file_in_force(cooperative, data.id_number)
+    member.name, member.id_number, member.unit = data.name, data.id_number, data.unit
+    member.phone, member.joined_on = data.phone, data.joined_on
+    member.save()
+    after = {
+        "name": member.name,
+        "id_number": member.id_number,
+        "unit": member.unit_id,
+        "phone": member.phone,
+        "joined_on": str(member.joined_on),
+    }
     audit_record(
         actor=actor,
-        action="coop.enroll",
-        obj=household,
-        unit=household.unit,
-        changes={"cooperative": [None, cooperative.name], "joined_on": [None, str(joined_on)]},
+        action="coop.member_update",
+        obj=member,
+        unit=member.unit,
+        changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
+    )
+    return member
+
+
+@transaction.atomic
+def member_remove(*, actor: User, member: CoopMember) -> None:
+    """Take a row entered by mistake off the roster. A member who has paid a
+    premium or made a claim stays: the money and the claims name them."""
+    member = _member_lock(member)
+    if not _may_keep_roster(actor, member.unit):
+        raise PermissionDenied(_("您无权管理该工会的互助会员。"))
+    if member.premiums.exists() or member.claims.exists():
+        raise ValidationError(
+            _("%(n)s 已有缴费或互助申请记录，不能从名册中删除。") % {"n": member.name}
+        )
+    audit_record(
+        actor=actor,
+        action="coop.member_remove",
+        obj=member,
+        unit=member.unit,
+        changes={"name": [member.name, None], "id_number": [member.id_number, None]},
+    )
+    member.delete()
+
+
+@transaction.atomic
+def member_link(*, actor: User, member: CoopMember, link: bool) -> CoopMember:
+    """Link the member to the household file in force with their ID number,
+    or undo the link (the roster row stays as it is)."""
+    member = _member_lock(member)
+    if not _may_keep_roster(actor, member.unit):
+        raise PermissionDenied(_("您无权管理该工会的互助会员。"))
+    before = member.household_id
+    if link:
+        household = file_in_force(member.cooperative, member.id_number)
+        if household is None:
+            raise ValidationError(
+                _("本合作社所在工会范围内没有身份证号为该会员的在档困难职工档案。")
+            )
+        member.household = household
+    else:
+        member.household = None
+    member.save(update_fields=["household"])
+    audit_record(
+        actor=actor,
+        action="coop.member_link" if link else "coop.member_unlink",
+        obj=member,
+        unit=member.unit,
+        changes={"household": [before, member.household_id]},
     )
     return member
 
@@ -93,7 +353,7 @@ def member_enroll(
 def _member_lock(member: CoopMember) -> CoopMember:
     return (
         CoopMember.objects.select_for_update(of=("self",))
-        .select_related("cooperative__fund__unit", "household__unit")
+        .select_related("cooperative__unit", "cooperative__fund__unit", "unit", "household__unit")
         .get(pk=member.pk)
     )
 
@@ -164,13 +424,17 @@ def premium_record(*, actor: User, member: CoopMember, kind: str, year: Any) -> 
             "c": cooperative.name,
             "y": year,
             "k": PremiumKind(kind).label,
-            "n": household.name,
+            "n": member.name,
         }
     entry = ledger.receipt_post(
         actor=actor,
         fund=cooperative.fund,
         amount=amount,
         memo=memo,
+        # Premiums are a source like any other, totalled on the statements.
+        source=PREMIUM_SOURCE,
+        payer_kind=PayerKind.PERSON,
+        payer=member.name,
         # One reference per attempt: paying again after a reversal is a new
         # receipt, while a double submit of one attempt finds the first.
         reference=f"premium:{member.pk}:{kind}:{year}:{attempt}",
@@ -192,8 +456,8 @@ def premium_record(*, actor: User, member: CoopMember, kind: str, year: Any) -> 
     audit_record(
         actor=actor,
         action="coop.premium",
-        obj=household,
-        unit=household.unit,
+        obj=member,
+        unit=member.unit,
         changes={
             "cooperative": [None, cooperative.name],
             "kind": [None, kind],
@@ -235,12 +499,11 @@ def premium_reverse(*, actor: User, premium: Premium, reason: str) -> LedgerEntr
         reversal = ledger.entry_reverse(actor=actor, entry=premium.entry, reason=reason)
     premium.reversal = reversal
     premium.save(update_fields=["reversal"])
-    household = member.household
     audit_record(
         actor=actor,
         action="coop.premium_reverse",
-        obj=household,
-        unit=household.unit,
+        obj=member,
+        unit=member.unit,
         changes={
             "cooperative": [cooperative.name, None],
             "premium": [premium.pk, None],
@@ -259,19 +522,32 @@ def in_good_standing(member: CoopMember, year: int) -> bool:
     return live_premiums(member).filter(year=year).exists()
 
 
+def category_for(value: Any) -> ClaimCategory:
+    """An active claim category, given as the row, its pk or its code."""
+    if isinstance(value, ClaimCategory):
+        category: ClaimCategory | None = value
+    else:
+        text = str(value or "").strip()
+        queryset = ClaimCategory.objects.filter(is_active=True)
+        category = (
+            queryset.filter(pk=int(text)).first() if text.isdigit() else None
+        ) or queryset.filter(code=text).first()
+    if category is None or not category.is_active:
+        raise ValidationError({"category": _("请选择互助类别。")})
+    return category
+
+
 @transaction.atomic
 def claim_submit(
-    *, actor: User, member: CoopMember, category: str, amount: Any, reason: str
+    *, actor: User, member: CoopMember, category: Any, amount: Any, reason: str
 ) -> Claim:
     """A member applies for help; the committee decides by vote."""
     member = _member_lock(member)
-    household = member.household
-    if not covers(actor, EDITOR, household.unit):
-        raise PermissionDenied(_("您无权为该工会的家庭提交互助申请。"))
+    if not covers(actor, EDITOR, member.unit):
+        raise PermissionDenied(_("您无权为该工会的会员提交互助申请。"))
     if not member.cooperative.is_active:
         raise ValidationError(_("该互助合作社已停用，不能申请互助。"))
-    if category not in ClaimCategory.values:
-        raise ValidationError({"category": _("请选择互助类别。")})
+    category = category_for(category)
     value = to_amount(amount)
     if value <= 0:
         raise ValidationError({"amount": _("申请金额必须大于 0。")})
@@ -291,11 +567,11 @@ def claim_submit(
     audit_record(
         actor=actor,
         action="claim.submit",
-        obj=household,
-        unit=household.unit,
+        obj=member,
+        unit=member.unit,
         changes={
             "cooperative": [None, member.cooperative.name],
-            "category": [None, category],
+            "category": [None, category.code],
             "amount": [None, str(value)],
         },
     )
@@ -317,7 +593,14 @@ def tally(committee: int, yes: int, no: int, abstaining: int = 0) -> str:
 def _claim_lock(claim: Claim) -> Claim:
     return (
         Claim.objects.select_for_update(of=("self",))
-        .select_related("member__cooperative__program", "member__household__unit")
+        .select_related(
+            "member__cooperative__program",
+            "member__cooperative__fund__unit",
+            "member__unit",
+            "member__household__unit",
+            "category",
+            "entry__reversed_by",
+        )
         .get(pk=claim.pk)
     )
 
@@ -326,7 +609,7 @@ def _claim_lock(claim: Claim) -> Claim:
 def claim_vote(*, actor: User, claim: Claim, approve: bool, note: str = "") -> ClaimVote:
     """One committee member's vote. The claim row is locked, so two members
     voting at the same moment are counted one after the other; the vote that
-    makes the majority writes the approved application."""
+    makes the majority decides the claim."""
     claim = _claim_lock(claim)
     cooperative = claim.member.cooperative
     committee = set(cooperative.committee.values_list("pk", flat=True))
@@ -352,49 +635,126 @@ def claim_vote(*, actor: User, claim: Claim, approve: bool, note: str = "") -> C
     yes = sum(1 for v in votes if v)
     abstaining = int(claim.submitted_by_id in committee)
     status = tally(len(committee), yes, len(votes) - yes, abstaining)
-    household = claim.member.household
+    member = claim.member
     audit_record(
         actor=actor,
         action="claim.vote",
-        obj=household,
-        unit=household.unit,
+        obj=member,
+        unit=member.unit,
         changes={"claim": [None, claim.pk], "approve": [None, approve]},
     )
     if status == ClaimStatus.PENDING:
         return vote
-    if status == ClaimStatus.APPROVED:
-        with translation.override("zh-hans"):
-            reason = _("%(c)s互助：%(r)s") % {
-                "c": ClaimCategory(claim.category).label,
-                "r": claim.reason,
-            }
-        # The committee's majority replaces the chair's approval: the row is
-        # written approved, and is paid like any other application.
-        claim.application = Application.objects.create(
-            program=cooperative.program,
-            household=household,
-            year=clock.today().year,
-            status=ApplicationStatus.APPROVED,
-            amount=claim.amount,
-            reason=reason,
-            drafted_by_id=claim.submitted_by_id,
-        )
     claim.status = status
     claim.decided_at = timezone.now()
-    claim.save(update_fields=["status", "decided_at", "application"])
+    claim.save(update_fields=["status", "decided_at"])
     audit_record(
         actor=actor,
         action="claim.approve" if status == ClaimStatus.APPROVED else "claim.reject",
-        obj=household,
-        unit=household.unit,
+        obj=member,
+        unit=member.unit,
         changes={
             "status": [ClaimStatus.PENDING, status],
             "votes": [None, f"{yes}/{len(votes) - yes}/{len(committee)}"],
-            **(
-                {"application": [None, claim.application_id]}
-                if claim.application_id is not None
-                else {}
-            ),
         },
     )
     return vote
+
+
+def claim_paid(claim: Claim) -> bool:
+    """Paid and not taken back: a payment reversed on the fund page leaves
+    the claim to be paid again. A claim paid through its aid application
+    (before claims were paid directly) has no entry of its own."""
+    if claim.status != ClaimStatus.PAID:
+        return False
+    entry = claim.entry
+    return entry is None or getattr(entry, "reversed_by", None) is None
+
+
+def may_pay(claim: Claim) -> bool:
+    """Whether the claim waits for its payment."""
+    if claim.status == ClaimStatus.APPROVED:
+        return claim.application_id is None
+    return claim.status == ClaimStatus.PAID and claim.entry_id is not None and not claim_paid(claim)
+
+
+def check_claim_payer(actor: User, claim: Claim) -> None:
+    """Finance of the fund's union, never whoever submitted or voted on it."""
+    if not covers(actor, FINANCE, claim.member.cooperative.fund.unit):
+        raise PermissionDenied(_("只有本合作社所在工会或上级工会的财务人员可以发放互助金。"))
+    if claim.submitted_by_id == actor.pk:
+        raise PermissionDenied(_("提交该互助申请的经办人不能发放该笔互助金。"))
+    if claim.votes.filter(voter=actor).exists():
+        raise PermissionDenied(_("参加表决该互助申请的委员会成员不能发放该笔互助金。"))
+
+
+@transaction.atomic
+def claim_pay(
+    *,
+    actor: User,
+    claim: Claim,
+    paid_on: datetime.date | None = None,
+    date_reason: str = "",
+) -> LedgerEntry:
+    """Pay an approved claim out of the cooperative's fund: one ledger
+    payment, recorded on the claim with the day it was paid (today, or an
+    earlier day inside the union's back-dating window with a reason, as the
+    ledger rules). The claim row is locked first, so a double click pays once."""
+    claim = _claim_lock(claim)
+    check_claim_payer(actor, claim)
+    if not may_pay(claim):
+        if claim_paid(claim):
+            raise ValidationError(_("该互助申请已发放，不能重复发放。"))
+        raise ValidationError(
+            _("该互助申请当前为“%(s)s”，只有已通过的申请可以发放。")
+            % {"s": claim.get_status_display()}
+        )
+    today = clock.today()
+    paid_on = paid_on or today
+    if paid_on > today:
+        raise ValidationError({"paid_on": _("发放日期不能晚于今天。")})
+    member = claim.member
+    cooperative = member.cooperative
+    program = cooperative.program
+    with translation.override("zh-hans"):
+        # The ledger is a record: one language, whoever is signed in.
+        memo = _("%(c)s %(k)s互助金 %(n)s") % {
+            "c": cooperative.name,
+            "k": claim.category.name,
+            "n": member.name,
+        }
+        purposes = (program.name, str(Category(program.category).label))
+    entry = ledger.payment_post(
+        actor=actor,
+        fund=cooperative.fund,
+        amount=claim.amount,
+        memo=memo,
+        household=member.household,
+        purposes=purposes,
+        via_program=True,
+        occurred_on=paid_on,
+        date_reason=date_reason,
+        date_field="paid_on",
+        # A new reference after a reversed payment (it names the entry that
+        # was reversed); the same one for a double submit of one payment.
+        reference=f"claim:{claim.pk}:{claim.entry_id or 0}",
+    )
+    claim.entry = entry
+    claim.paid_on = entry.occurred_on
+    claim.paid_by = actor
+    claim.status = ClaimStatus.PAID
+    claim.save(update_fields=["entry", "paid_on", "paid_by", "status"])
+    audit_record(
+        actor=actor,
+        action="claim.pay",
+        obj=member,
+        unit=member.unit,
+        changes={
+            "claim": [None, claim.pk],
+            "amount": [None, str(claim.amount)],
+            "entry": [None, entry.pk],
+            "paid_on": [None, str(claim.paid_on)],
+            **({"date_reason": [None, entry.date_reason]} if entry.date_reason else {}),
+        },
+    )
+    return entry

@@ -150,6 +150,7 @@ urlpatterns: list[URLPattern] = [
     _route("documents/applications/<int:pk>/approval/", "approval_form"),
     _route("documents/funds/<int:pk>/disbursements/", "fund_disbursements"),
     _route("documents/funds/<int:pk>/statement/", "fund_statement"),
+    _route("documents/cooperatives/<int:pk>/claims/", "coop_report"),
     _route("documents/payment-batches/<int:pk>/signoff/", "batch_signoff"),
     _route("documents/notices/<int:pk>/", "intake_notice"),
     _route("documents/disbursements/", "program_disbursements"),

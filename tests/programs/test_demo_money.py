@@ -117,9 +117,12 @@ def test_donation_drive_loans_and_mutual_aid(seeded):
     (line,) = view.loans
     assert line.repaid < line.principal and line.arrears > 0
     coop = Cooperative.objects.get()
-    assert coop.members.count() == 8 and Premium.objects.filter(member__cooperative=coop).count()
-    assert {c.status for c in Claim.objects.all()} == {"approved", "pending"}
-    assert Claim.objects.get(status="approved").application.status == S.PAID
+    assert coop.members.count() == 11 and coop.members.filter(household=None).count() == 3
+    assert Premium.objects.filter(member__cooperative=coop).count()
+    assert {c.status for c in Claim.objects.all()} == {"paid", "pending"}
+    paid = Claim.objects.get(status="paid")
+    assert paid.application is None and paid.entry.fund == coop.fund
+    assert paid.entry.amount == paid.amount and paid.paid_on == paid.entry.occurred_on
 
 
 @pytest.mark.django_db

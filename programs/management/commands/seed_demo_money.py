@@ -34,12 +34,12 @@ from django.db import transaction
 
 from accounts.models import Membership, Role, Unit, User
 from accounts.services import membership_grant
-from cases import clock
+from cases import clock, idnumber
 from cases.management.commands.seed_demo import CITY, DEMO_PASSWORD, DemoUser, _table
 from cases.models import Household, HouseholdStatus, Member, Tier
 from cases.services.lifecycle import noncash_help_record
 from funds import services as ledger
-from funds.models import Fund, FundSource, Restriction
+from funds.models import Fund, PayerKind, Restriction
 
 from ...models import (
     AidPayment,
@@ -48,7 +48,6 @@ from ...models import (
     ApprovalThreshold,
     Batch,
     Category,
-    ClaimCategory,
     Cooperative,
     CoopMember,
     Kind,
@@ -196,12 +195,10 @@ class Command(BaseCommand):
 
     # -- funds -------------------------------------------------------------------
 
-    def _fund(self, actor: User, unit: Unit, name: str, source: str, **extra: Any) -> Fund:
+    def _fund(self, actor: User, unit: Unit, name: str, **extra: Any) -> Fund:
         fund = Fund.objects.filter(unit=unit, name=name).order_by("-year").first()
         if fund is None:
-            fund = ledger.fund_create(
-                actor=actor, unit=unit, name=name, source=source, year=self.year, **extra
-            )
+            fund = ledger.fund_create(actor=actor, unit=unit, name=name, year=self.year, **extra)
         return fund
 
     def _receipt(
@@ -212,17 +209,26 @@ class Command(BaseCommand):
         amount: str,
         memo: str,
         day: datetime.date,
+        *,
+        source: str,
+        payer: str,
+        payer_kind: str = PayerKind.UNIT,
         **extra: Any,
     ) -> None:
-        ledger.receipt_post(
-            actor=actor,
-            fund=fund,
-            amount=amount,
-            memo=memo,
-            occurred_on=day,
-            reference=f"demo-money:{key}",
-            **extra,
-        )
+        # Recorded on the day the money arrived, as a clerk would.
+        with on_day(day):
+            ledger.receipt_post(
+                actor=actor,
+                fund=fund,
+                amount=amount,
+                memo=memo,
+                source=source,
+                payer_kind=payer_kind,
+                payer=payer,
+                occurred_on=day,
+                reference=f"demo-money:{key}",
+                **extra,
+            )
 
     def _sick_child(self) -> Household:
         """The household the donation drive is for: one with a child."""
@@ -240,9 +246,7 @@ class Command(BaseCommand):
         y = self.year
         city, county = self.units[CITY[0]], self.units[COUNTY]
         day = datetime.date
-        city_fund = self._fund(
-            self.city_finance, city, "市总工会困难职工帮扶资金", FundSource.ADMIN_ALLOCATION
-        )
+        city_fund = self._fund(self.city_finance, city, "市总工会困难职工帮扶资金")
         self._receipt(
             self.city_finance,
             city_fund,
@@ -250,9 +254,11 @@ class Command(BaseCommand):
             "500000",
             f"郑州市财政行政划拨{y}年度困难职工帮扶资金",
             day(y, 1, 6),
+            source="admin_allocation",
+            payer="郑州市财政局",
             receipt_number=f"ZZCZ-{y}-0012",
         )
-        grant = self._fund(self.finance, county, "市总下拨帮扶资金", FundSource.HIGHER_GRANT)
+        grant = self._fund(self.finance, county, "市总下拨帮扶资金")
         self._receipt(
             self.finance,
             grant,
@@ -260,6 +266,8 @@ class Command(BaseCommand):
             "200000",
             f"郑州市总工会拨付{y}年度帮扶资金",
             day(y, 1, 10),
+            source="higher_grant",
+            payer="郑州市总工会",
             receipt_number=f"ZZGH-{y}-0031",
         )
         self._receipt(
@@ -269,6 +277,8 @@ class Command(BaseCommand):
             "100000",
             f"郑州市总工会拨付{y}年金秋助学配套资金",
             day(y, 7, 20),
+            source="higher_grant",
+            payer="郑州市总工会",
             receipt_number=f"ZZGH-{y}-0207",
         )
         self.sick = self._sick_child()
@@ -276,7 +286,6 @@ class Command(BaseCommand):
             self.finance,
             county,
             f"情暖金水·{self.sick.name}家孩子治病爱心募捐",
-            FundSource.DONATION,
             restriction=Restriction.HOUSEHOLD,
             restricted_household=self.sick,
         )
@@ -296,11 +305,15 @@ class Command(BaseCommand):
                 amount,
                 f"{campaign}：{donor}捐款",
                 when,
+                # Companies and their staff give as units, a well-wisher as a person.
+                source="individual" if "爱心人士" in donor else "donation",
+                payer=donor,
+                payer_kind=PayerKind.PERSON if "爱心人士" in donor else PayerKind.UNIT,
                 donor=donor,
                 campaign=campaign,
                 receipt_number=f"JSJZ-{y}-{i:04d}",
             )
-        coop_fund = self._fund(self.city_finance, city, "职工医疗互助金", FundSource.MUTUAL_AID)
+        coop_fund = self._fund(self.city_finance, city, "职工医疗互助金")
         self._receipt(
             self.city_finance,
             coop_fund,
@@ -308,6 +321,8 @@ class Command(BaseCommand):
             "30000",
             "市总工会拨付职工医疗互助启动资金",
             day(y, 1, 3),
+            source="admin_allocation",
+            payer="郑州市总工会",
             receipt_number=f"ZZGH-{y}-0002",
         )
         return {"city": city_fund, "grant": grant, "drive": drive, "coop": coop_fund}
@@ -562,13 +577,18 @@ class Command(BaseCommand):
                 term_months=12,
                 first_due_on=day(y, 5, 1),
             )
+        # Each repayment recorded on the day it was paid, as a clerk would.
         for month in (3, 4, 5, 6):
-            loans.repayment_record(
-                actor=self.finance, loan=settled, amount="2000", paid_on=day(y, month, 1)
-            )
+            with on_day(day(y, month, 1)):
+                loans.repayment_record(
+                    actor=self.finance, loan=settled, amount="2000", paid_on=day(y, month, 1)
+                )
         # Three months repaid, then nothing: the rest falls into arrears.
         for paid_on in (day(y, 5, 1), day(y, 6, 2), day(y, 7, 3)):
-            loans.repayment_record(actor=self.finance, loan=active, amount="2500", paid_on=paid_on)
+            with on_day(paid_on):
+                loans.repayment_record(
+                    actor=self.finance, loan=active, amount="2500", paid_on=paid_on
+                )
 
     def _mutual(self, y: int) -> None:
         day = datetime.date
@@ -580,6 +600,19 @@ class Command(BaseCommand):
                         actor=self.worker, cooperative=self.coop, household=household
                     )
                 )
+            # Most members are ordinary union members without a household
+            # file: they are on the roster only.
+            for i, name in enumerate(("周建华", "吴丽娟", "郑国强")):
+                members.append(
+                    mutual.member_add(
+                        actor=self.worker,
+                        cooperative=self.coop,
+                        name=name,
+                        id_number=idnumber.make(COUNTY, day(1978 + i, 3, 1 + i), 200 + i),
+                        unit=self.units[COUNTY],
+                        phone=f"139{i:04d}5678",
+                    )
+                )
         with on_day(day(y, 1, 8)):
             for member in members:
                 mutual.premium_record(
@@ -589,21 +622,21 @@ class Command(BaseCommand):
             claim = mutual.claim_submit(
                 actor=self.worker,
                 member=members[0],
-                category=ClaimCategory.MEDICAL,
+                category="medical",
                 amount="2000",
                 reason="住院手术，医保报销后自付 6800 元",
             )
             mutual.claim_vote(actor=self.chair, claim=claim, approve=True, note="符合互助条件")
             mutual.claim_vote(actor=self.city_chair, claim=claim, approve=True)
         with on_day(day(y, 6, 15)):
-            claim.refresh_from_db()
-            if claim.application is not None:
-                self._pay(claim.application, "coop", by=self.city_finance)
+            # Paid straight from the cooperative's fund by finance who did
+            # not vote on it.
+            mutual.claim_pay(actor=self.city_finance, claim=claim)
         with on_day(day(y, 9, 5)):
             waiting = mutual.claim_submit(
                 actor=self.worker,
                 member=members[1],
-                category=ClaimCategory.SCHOOL,
+                category="school",
                 amount="800",
                 reason="女儿考入郑州大学，入学费用困难",
             )
@@ -719,7 +752,17 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
         rows = [
-            [f.unit.name, f.name, f.get_source_display(), f"{ledger.balance_of(f):,.2f}"]
+            [
+                f.unit.name,
+                f.name,
+                "、".join(
+                    f.entries.filter(source__isnull=False)
+                    .order_by("source__sort_order")
+                    .values_list("source__name", flat=True)
+                    .distinct()
+                ),
+                f"{ledger.balance_of(f):,.2f}",
+            ]
             for f in self.funds.values()
         ]
         self.stdout.write(_table(["所属工会", "资金", "来源", "余额（元）"], rows))
