@@ -206,18 +206,94 @@ class ReasonForm(forms.Form):
     )
 
 
-class NoticeCreateForm(forms.Form):
-    """六公示: post a list of evaluated cases for a number of working days."""
+class IdListField(forms.Field):
+    """A short list of ids carried in hidden inputs (the households left out)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        try:
+            return [int(v) for v in value]
+        except (TypeError, ValueError):
+            raise ValidationError(_("家庭编号不正确。")) from None
+
+
+class NoticeFilterForm(forms.Form):
+    """六公示, which households: every evaluated household of a union (and the
+    unions below it) of the chosen tiers, or only those picked on their
+    pages, less a few left out by hand. A filter, not one field per
+    household, so a notice of thousands posts like a notice of one."""
 
     unit = UnitChoiceField(queryset=Unit.objects.none(), label=gettext_lazy("公示单位"))
-    title = forms.CharField(
-        label=gettext_lazy("标题"), max_length=100, initial=gettext_lazy("困难职工建档公示")
+    tiers = forms.ModelMultipleChoiceField(
+        queryset=Tier.objects.none(),
+        label=gettext_lazy("困难类别"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("不选表示不限。"),
     )
+    # Only these (coming from a household's page): a handful of ids.
     households = forms.ModelMultipleChoiceField(
         queryset=Household.objects.none(),
         label=gettext_lazy("公示家庭"),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": gettext_lazy("请至少选择一户已评定的家庭。")},
+        error_messages={
+            "invalid_choice": gettext_lazy("所选家庭不是待公示的已评定家庭，或不在您的范围内。"),
+            "invalid_pk_value": gettext_lazy("家庭编号不正确。"),
+        },
+    )
+    # Set when the households were picked by hand: unticking them all must
+    # not turn the notice into one of every evaluated household.
+    only = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    exclude = IdListField(label=gettext_lazy("不列入公示的家庭"), required=False)
+
+    def __init__(
+        self, *args: Any, units: QuerySet[Unit], households: QuerySet[Household], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["tiers"].queryset = Tier.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        field = self.fields["households"]
+        field.queryset = households  # type: ignore[attr-defined]
+        field.label_from_instance = lambda h: f"{h.name}（{h.unit.name}）"  # type: ignore[attr-defined]
+        self._evaluated = households
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        unit = data.get("unit")
+        outside = [h.name for h in data.get("households") or [] if unit and not unit.covers(h.unit)]
+        if outside:
+            self.add_error(
+                "households",
+                _("%(names)s 不属于所选公示单位。") % {"names": "、".join(outside)},
+            )
+        if data.get("only") and not data.get("households") and "households" not in self.errors:
+            self.add_error("households", _("请至少选择一户已评定的家庭。"))
+        return data
+
+    def listed(self) -> list[Household] | None:
+        """The households picked by hand, or None for everyone the filter finds."""
+        chosen = list(self.cleaned_data.get("households") or [])
+        return chosen if chosen or self.cleaned_data.get("only") else None
+
+    def filter_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "unit": data["unit"],
+            "tiers": list(data.get("tiers") or []),
+            "households": self.listed(),
+            "exclude": data.get("exclude") or [],
+        }
+
+
+class NoticeCreateForm(NoticeFilterForm):
+    """六公示: post the households the filter finds for a number of working days."""
+
+    title = forms.CharField(
+        label=gettext_lazy("标题"), max_length=100, initial=gettext_lazy("困难职工建档公示")
     )
     starts_on = forms.DateField(label=gettext_lazy("公示开始日期"), widget=DateInput())
     working_days = forms.IntegerField(
@@ -238,14 +314,8 @@ class NoticeCreateForm(forms.Form):
         help_text=gettext_lazy("可稍后在公示页面补传。"),
     )
 
-    def __init__(
-        self, *args: Any, units: QuerySet[Unit], households: QuerySet[Household], **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        field = self.fields["households"]
-        field.queryset = households  # type: ignore[attr-defined]
-        field.label_from_instance = lambda h: f"{h.name}（{h.unit.name}）"  # type: ignore[attr-defined]
         self.fields["starts_on"].initial = clock.today()
         self.fields["working_days"].initial = CaseRules.current().notice_working_days
 
@@ -254,17 +324,6 @@ class NoticeCreateForm(forms.Form):
         if upload:
             checked_upload(upload, images_only=True)
         return upload or None
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        unit = data.get("unit")
-        outside = [h.name for h in data.get("households") or [] if unit and not unit.covers(h.unit)]
-        if outside:
-            self.add_error(
-                "households",
-                _("%(names)s 不属于所选公示单位。") % {"names": "、".join(outside)},
-            )
-        return data
 
 
 class NoticeProofForm(forms.Form):

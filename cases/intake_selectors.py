@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import Unit, User
+from accounts.paging import paged
 from accounts.scoping import covers, get_scoped, units_for
 
 from .models import Assessment, Household, IntakeNotice, Objection, ObjectionOutcome, StatusChange
@@ -58,18 +59,34 @@ def notice_list(user: User) -> QuerySet[IntakeNotice]:
     )
 
 
-def notice_detail(notice: IntakeNotice) -> dict[str, Any]:
-    entries = list(
+def notice_entries(notice: IntakeNotice) -> QuerySet[Any]:
+    """A notice's households for a paginated page: a notice may list thousands."""
+    return paged(
         notice.entries.select_related(
             "household__unit", "household__tier", "household__main_cause"
         ).order_by("household__name", "household_id")
     )
+
+
+def notice_detail(notice: IntakeNotice) -> dict[str, Any]:
     objections = list(
         notice.objections.select_related("household", "recorded_by", "resolved_by").order_by(
             "received_on", "id"
         )
     )
-    return {"entries": entries, "objections": objections}
+    return {"objections": objections}
+
+
+def notice_matches(
+    *, unit: Unit, tiers: Any = None, households: Any = None, exclude: Any = None
+) -> QuerySet[Household]:
+    """The households a notice would list, as the service will pick them, for
+    a paginated preview (one page of rows, never the whole list)."""
+    return paged(
+        intake.notice_candidates(unit=unit, tiers=tiers, households=households, exclude=exclude)
+        .select_related("unit", "tier", "main_cause")
+        .order_by("unit__path", "name", "pk")
+    )
 
 
 def evaluated_households(user: User) -> QuerySet[Household]:

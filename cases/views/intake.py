@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -30,6 +30,7 @@ from ..intake_forms import (
     EvaluateForm,
     IntakeVisitForm,
     NoticeCreateForm,
+    NoticeFilterForm,
     NoticeProofForm,
     ObjectionForm,
     ObjectionResolveForm,
@@ -42,6 +43,7 @@ from ..services.intake import IllegalTransition
 from ..uploads import private_file_response
 
 NOTICE_PAGE_SIZE = 20
+NOTICE_ENTRY_PAGE_SIZE = 50
 
 
 def _user(request: HttpRequest) -> Any:
@@ -380,49 +382,73 @@ def _post_units(user: Any) -> QuerySet:
 @login_required
 @require_http_methods(["GET", "POST"])
 def notice_create(request: HttpRequest) -> HttpResponse:
+    """Choose the households by a filter (previewed page by page, a few left
+    out by hand), then post the notice for all of them at once."""
     user = _user(request)
     require_action(user, "household.edit")
     units = _post_units(user)
     households = reads.evaluated_households(user)
-    form = NoticeCreateForm(*_posted(request), units=units, households=households)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            notice = intake.notice_create(
-                actor=user,
-                unit=data["unit"],
-                title=data["title"],
-                starts_on=data["starts_on"],
-                posted_at=data["posted_at"],
-                households=list(data["households"]),
-                working_days=data["working_days"],
-                proof=data.get("proof"),
-            )
-        except PermissionDenied as exc:
-            return _refused(request, exc)
-        except ValidationError as exc:
-            # A case someone moved meanwhile: the list is still worth keeping.
-            if hasattr(exc, "error_dict") and not isinstance(exc, IllegalTransition):
-                for name, errors in exc.error_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
+    kwargs = {"units": units, "households": households}
+    if request.method == "POST":
+        form = NoticeCreateForm(request.POST, request.FILES, **kwargs)
+        chosen = form.filter_kwargs() if form.is_valid() else None
+        if chosen is not None:
+            data = form.cleaned_data
+            try:
+                notice = intake.notice_create(
+                    actor=user,
+                    title=data["title"],
+                    starts_on=data["starts_on"],
+                    posted_at=data["posted_at"],
+                    working_days=data["working_days"],
+                    proof=data.get("proof"),
+                    **chosen,
+                )
+            except PermissionDenied as exc:
+                return _refused(request, exc)
+            except ValidationError as exc:
+                # A case someone moved meanwhile: the filter is still worth keeping.
+                if hasattr(exc, "error_dict") and not isinstance(exc, IllegalTransition):
+                    for name, errors in exc.error_dict.items():
+                        form.add_error(name if name in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc.messages)
             else:
-                form.add_error(None, exc.messages)
-        else:
-            messages.success(
-                request,
-                _("已发布公示：%(a)s 至 %(b)s，共 %(n)d 个工作日。")
-                % {"a": notice.starts_on, "b": notice.ends_on, "n": notice.working_days},
+                messages.success(
+                    request,
+                    _("已发布公示：%(a)s 至 %(b)s，共 %(n)d 个工作日，%(c)s 户。")
+                    % {
+                        "a": notice.starts_on,
+                        "b": notice.ends_on,
+                        "n": notice.working_days,
+                        "c": notice.entries.count(),
+                    },
+                )
+                return redirect("cases:notice_detail", pk=notice.pk)
+        filter_form = NoticeFilterForm(request.POST, **kwargs)
+    else:
+        filter_form = NoticeFilterForm(request.GET if "unit" in request.GET else None, **kwargs)
+        # The households travel as the filter's hidden fields; the form
+        # itself holds what the notice says.
+        form = NoticeCreateForm(**kwargs)
+        if not filter_form.is_bound:
+            _preselect(form, request.GET.get("household"), households, units)
+            filter_form = NoticeFilterForm(
+                {
+                    "unit": getattr(form.initial.get("unit"), "pk", ""),
+                    "households": form.initial.get("households") or [],
+                    "only": bool(form.initial.get("households")),
+                },
+                **kwargs,
             )
-            return redirect("cases:notice_detail", pk=notice.pk)
-    elif request.method == "GET":
-        _preselect(form, request.GET.get("household"), households, units)
-    return render(request, "cases/intake/notice_form.html", {"form": form})
+    context = {"form": form, "filter_form": filter_form, **_matches(request, filter_form)}
+    return render(request, "cases/intake/notice_form.html", context)
 
 
 def _preselect(
     form: NoticeCreateForm, pk: str | None, households: QuerySet, units: QuerySet
 ) -> None:
-    """Coming from a household page: tick it and post for its own union."""
+    """Coming from a household page: list it alone and post for its own union."""
     chosen = households.filter(pk=int(pk)).first() if pk and pk.isdigit() else None
     if chosen is not None:
         form.initial["households"] = [chosen.pk]
@@ -431,13 +457,57 @@ def _preselect(
         form.initial["unit"] = units.first()
 
 
+MATCH_PAGE_SIZE = 50
+
+
+def _matches(request: HttpRequest, filter_form: NoticeFilterForm) -> dict[str, Any]:
+    """The preview: one page of the households the notice would list, the
+    ones left out, and the links that leave one out or take it back."""
+    if not filter_form.is_bound or not filter_form.is_valid():
+        return {"page": None}
+    chosen = filter_form.filter_kwargs()
+    page = Paginator(reads.notice_matches(**chosen), MATCH_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    base = QueryDict(mutable=True)
+    base["unit"] = str(chosen["unit"].pk)
+    base.setlist("tiers", [str(t.pk) for t in chosen["tiers"]])
+    base.setlist("households", [str(h.pk) for h in chosen["households"] or []])
+    base.setlist("exclude", [str(pk) for pk in chosen["exclude"]])
+    rows = []
+    for household in page.object_list:
+        query = base.copy()
+        query.appendlist("exclude", str(household.pk))
+        rows.append({"household": household, "leave_out": query.urlencode()})
+    left_out = []
+    for household in Household.objects.filter(pk__in=chosen["exclude"]).order_by("name", "pk"):
+        query = base.copy()
+        query.setlist("exclude", [str(pk) for pk in chosen["exclude"] if pk != household.pk])
+        left_out.append({"household": household, "take_back": query.urlencode()})
+    return {
+        "page": page,
+        "rows": rows,
+        "query": base.urlencode(),
+        "left_out": left_out,
+        "only_listed": chosen["households"] is not None,
+        "listed": chosen["households"] or [],
+        "max_excluded": intake.MAX_EXCLUDED,
+    }
+
+
 @login_required
 @require_GET
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     notice = reads.get_notice_for(user, pk)
+    page = Paginator(reads.notice_entries(notice), NOTICE_ENTRY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "notice": notice,
+        "page": page,
+        "entries": list(page.object_list),
+        "query": "",
         **reads.notice_detail(notice),
         "today": clock.today(),
         "can_edit": covers(user, "household.edit", notice.unit),

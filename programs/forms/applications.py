@@ -10,7 +10,7 @@ from accounts.models import Unit
 from cases.forms import UnitChoiceField
 from cases.models import Household
 
-from ..models import ApplicationStatus, CapRule, Program
+from ..models import ApplicationStatus, CapRule, Kind, Program
 from ..services.rules import MAX_SCHOOL_MONTHS
 
 MINE = "mine"
@@ -92,6 +92,31 @@ class ApplicationForm(forms.Form):
     amount_reason = forms.CharField(
         label=gettext_lazy("金额调整理由"), required=False, max_length=300
     )
+    # A cash-and-goods program: the cash part and the goods part apart; the
+    # service stores their sum as the amount. A goods program: the goods
+    # value is the amount.
+    cash = forms.CharField(
+        label=gettext_lazy("现金金额（元）"),
+        required=False,
+        max_length=20,
+        widget=_money_input(),
+        help_text=gettext_lazy("留空则为补助标准减去实物折价。"),
+    )
+    goods_description = forms.CharField(
+        label=gettext_lazy("实物内容"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"placeholder": gettext_lazy("如：大米 10 公斤、食用油 5 升")}
+        ),
+    )
+    goods_value = forms.CharField(
+        label=gettext_lazy("实物折价（元）"),
+        required=False,
+        max_length=20,
+        widget=_money_input(),
+        help_text=gettext_lazy("按购置价格计算；计入年度上限。"),
+    )
     out_of_pocket = forms.CharField(
         label=gettext_lazy("个人自付医疗费用（元）"),
         required=False,
@@ -167,6 +192,11 @@ class ApplicationForm(forms.Form):
             "amount_reason": data["amount_reason"],
             "reason": data["reason"],
         }
+        if program.kind in (Kind.GOODS, Kind.CASH_GOODS):
+            kwargs["goods_description"] = data["goods_description"]
+            kwargs["goods_value"] = data["goods_value"].strip()
+        if program.kind == Kind.CASH_GOODS:
+            kwargs["cash"] = data["cash"].strip()
         if program.cap_rule == CapRule.OUT_OF_POCKET:
             kwargs["out_of_pocket"] = data["out_of_pocket"].strip()
         if program.cap_rule == CapRule.TEN_MONTHS_PER_STUDENT:

@@ -50,6 +50,23 @@ class BatchForm(forms.Form):
         help_text=gettext_lazy("主要或次要致困原因之一相符即可；不选表示不限。"),
     )
     in_school = forms.BooleanField(label=gettext_lazy("仅限有在校子女的家庭"), required=False)
+    # Kept simple: one description and one goods value for every line of a
+    # cash-and-goods or goods campaign (each line's amount is its standard).
+    goods_description = forms.CharField(
+        label=gettext_lazy("实物内容"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy("实物或现金加实物项目填写，如：大米 10 公斤、食用油 5 升。"),
+    )
+    goods_value = forms.CharField(
+        label=gettext_lazy("每户实物折价（元）"),
+        required=False,
+        max_length=20,
+        widget=_money_input(),
+        help_text=gettext_lazy(
+            "现金加实物项目：每户补助标准中以实物发放的部分，其余发现金；实物项目留空即为补助标准。"
+        ),
+    )
 
     def __init__(self, *args: Any, units: Any, programs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,6 +80,13 @@ class BatchForm(forms.Form):
             "tiers": list(data["tiers"]),
             "causes": list(data["causes"]),
             "in_school": data["in_school"],
+        }
+
+    def handout(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "goods_description": data["goods_description"],
+            "goods_value": data["goods_value"].strip(),
         }
 
     def preview_criteria(self) -> dict[str, Any] | None:
@@ -99,6 +123,9 @@ class LineAmendForm(forms.Form):
     )
     amount_reason = forms.CharField(
         label=gettext_lazy("金额调整理由"), required=False, max_length=300
+    )
+    goods_value = forms.CharField(
+        label=gettext_lazy("实物折价（元）"), required=False, max_length=20, widget=_money_input()
     )
 
 

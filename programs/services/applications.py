@@ -22,7 +22,7 @@ from cases import clock
 from cases.models import Household, Member
 from cases.services.intake import household_lock
 
-from ..models import Application, ApplicationStatus, Decision, DecisionLevel, Program
+from ..models import Application, ApplicationStatus, Decision, DecisionLevel, Kind, Program
 from . import rules
 
 S = ApplicationStatus
@@ -119,6 +119,62 @@ def check_drafter(actor: User, household: Household) -> None:
         raise PermissionDenied(_("您无权为该工会的家庭申请帮扶。"))
 
 
+def _blank(value: Any) -> bool:
+    return value is None or str(value).strip() == ""
+
+
+def handout(
+    *,
+    program: Program,
+    standard: Decimal | None,
+    amount: Any = None,
+    cash: Any = None,
+    goods_value: Any = None,
+    goods_description: str = "",
+) -> tuple[Decimal, Decimal, str]:
+    """The whole handout, its goods part and what the goods are.
+
+    `amount` is always the whole handout (empty: the program's standard).
+    A cash-and-goods program may be given the cash part instead (`cash`), as
+    its form asks for cash and goods apart; the whole is then their sum. For
+    a goods program the goods value is the whole. Caps and approval limits
+    are checked on the whole, which is what the union spends."""
+    description = (goods_description or "").strip()
+    goods = None if _blank(goods_value) else to_amount(goods_value, "goods_value")
+    kind = program.kind
+    if kind not in (Kind.GOODS, Kind.CASH_GOODS):
+        return _whole(amount, standard), Decimal("0.00"), ""
+    if kind == Kind.GOODS:
+        whole = goods if goods is not None else _whole(amount, standard, field="goods_value")
+        goods = whole
+    elif not _blank(cash):
+        goods = goods if goods is not None else Decimal("0.00")
+        whole = to_amount(cash, "cash") + goods
+    else:
+        goods = goods if goods is not None else Decimal("0.00")
+        whole = _whole(amount, standard, field="cash")
+        if goods > whole:
+            raise ValidationError(
+                {
+                    "goods_value": _("实物折价 %(g)s 元超过本次帮扶总额 %(a)s 元。")
+                    % {"g": goods, "a": whole}
+                }
+            )
+    if goods > 0 and not description:
+        raise ValidationError({"goods_description": _("请填写发放的实物内容（品名、数量）。")})
+    if kind == Kind.GOODS and goods <= 0:
+        raise ValidationError({"goods_value": _("请填写实物折价，且应大于零。")})
+    return whole, goods, description if goods > 0 else ""
+
+
+def _whole(amount: Any, standard: Decimal | None, *, field: str = "amount") -> Decimal:
+    if _blank(amount):
+        if standard is None:
+            raise ValidationError({field: _("该项目未设本类别的补助标准，请填写申请金额。")})
+        return standard
+    return to_amount(amount)
+
+
 def _validated(
     *,
     program: Program,
@@ -130,16 +186,21 @@ def _validated(
     student: Member | None,
     months: int | None,
     exclude: int | None = None,
+    cash: Any = None,
+    goods_value: Any = None,
+    goods_description: str = "",
 ) -> dict[str, Any]:
     """Every rule an application passes, in the order a person would fix them."""
     rules.check_eligible(program, household)
     standard = rules.standard_amount(program, household)
-    if amount is None or amount == "":
-        if standard is None:
-            raise ValidationError({"amount": _("该项目未设本类别的补助标准，请填写申请金额。")})
-        value = standard
-    else:
-        value = to_amount(amount)
+    value, goods, description = handout(
+        program=program,
+        standard=standard,
+        amount=amount,
+        cash=cash,
+        goods_value=goods_value,
+        goods_description=goods_description,
+    )
     reason = (amount_reason or "").strip()
     if standard is not None and value != standard and not reason:
         raise ValidationError(
@@ -163,6 +224,8 @@ def _validated(
     return {
         "standard_amount": standard,
         "amount": value,
+        "goods_value": goods,
+        "goods_description": description,
         "amount_reason": reason if standard is None or value != standard else "",
         "out_of_pocket": cost,
         "student": student,
@@ -185,6 +248,9 @@ def application_draft(
     months: int | None = None,
     batch: Any = None,
     on: datetime.date | None = None,
+    cash: Any = None,
+    goods_value: Any = None,
+    goods_description: str = "",
 ) -> Application:
     """Draft an application and send it for approval (a batch line stays a
     draft until its batch is submitted). The household row is locked, so two
@@ -202,6 +268,9 @@ def application_draft(
         out_of_pocket=out_of_pocket,
         student=student,
         months=months,
+        cash=cash,
+        goods_value=goods_value,
+        goods_description=goods_description,
     )
     application = Application.objects.create(
         program=program,
@@ -218,7 +287,11 @@ def application_draft(
         action="application.draft",
         obj=household,
         unit=household.unit,
-        changes={"program": [None, program.name], "amount": [None, str(fields["amount"])]},
+        changes={
+            "program": [None, program.name],
+            "amount": [None, str(fields["amount"])],
+            "goods_value": [None, str(fields["goods_value"])],
+        },
     )
     return application
 
@@ -231,11 +304,25 @@ def application_lock(application: Application) -> Application:
     )
 
 
+def _kept_goods(application: Application) -> Decimal | None:
+    # A goods program's goods are the whole: they follow the amended amount.
+    if application.program.kind == Kind.GOODS:
+        return None
+    return application.goods_value
+
+
 @transaction.atomic
 def application_amend(
-    *, actor: User, application: Application, amount: Any, amount_reason: str
+    *,
+    actor: User,
+    application: Application,
+    amount: Any,
+    amount_reason: str,
+    goods_value: Any = None,
+    goods_description: str | None = None,
 ) -> Application:
-    """Change the amount of a line not yet submitted (a batch under review)."""
+    """Change the amount of a line not yet submitted (a batch under review).
+    `amount` is the whole handout; the goods part stays unless given."""
     application = application_lock(application)
     household = household_lock(application.household)
     check_drafter(actor, household)
@@ -251,17 +338,26 @@ def application_amend(
         student=application.student,
         months=application.months,
         exclude=application.pk,
+        goods_value=_kept_goods(application) if _blank(goods_value) else goods_value,
+        goods_description=(
+            application.goods_description if goods_description is None else goods_description
+        ),
     )
     before = application.amount
-    for name in ("amount", "amount_reason", "needs_parent"):
+    before_goods = application.goods_value
+    names = ["amount", "amount_reason", "needs_parent", "goods_value", "goods_description"]
+    for name in names:
         setattr(application, name, fields[name])
-    application.save(update_fields=["amount", "amount_reason", "needs_parent"])
+    application.save(update_fields=names)
     audit_record(
         actor=actor,
         action="application.amend",
         obj=household,
         unit=household.unit,
-        changes={"amount": [str(before), str(application.amount)]},
+        changes={
+            "amount": [str(before), str(application.amount)],
+            "goods_value": [str(before_goods), str(application.goods_value)],
+        },
     )
     return application
 

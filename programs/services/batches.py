@@ -16,7 +16,15 @@ from accounts.scoping import covers
 from cases import clock
 from cases.models import Cause, Household, HouseholdStatus, Member, Tier
 
-from ..models import Application, ApplicationStatus, Batch, BatchStatus, CapRule, Program
+from ..models import (
+    Application,
+    ApplicationStatus,
+    Batch,
+    BatchStatus,
+    CapRule,
+    Kind,
+    Program,
+)
 from . import applications, rules
 
 S = ApplicationStatus
@@ -58,9 +66,13 @@ def batch_create(
     tiers: list[Tier] | None = None,
     causes: list[Cause] | None = None,
     in_school: bool = False,
+    goods_description: str = "",
+    goods_value: Any = None,
 ) -> tuple[Batch, list[tuple[Household, str]]]:
     """Draft a line at the standard amount for every matching household.
-    Households a rule refuses are left out and returned with the reason."""
+    Households a rule refuses are left out and returned with the reason.
+    A goods or cash-and-goods campaign names its goods once for the batch;
+    `goods_value` is each line's goods part (a goods program: the whole)."""
     if not covers(actor, applications.EDITOR, unit):
         raise PermissionDenied(_("您无权为该工会发起批次。"))
     if not title.strip():
@@ -71,6 +83,7 @@ def batch_create(
     rules.check_window(program, today)
     if not program.unit.covers(unit) and not unit.covers(program.unit):
         raise ValidationError({"program": _("该项目不面向该工会。")})
+    _check_goods(program, goods_description, goods_value)
     # Every line reads the same rules: load them once, not once per household.
     program = (
         Program.objects.select_related("unit")
@@ -97,6 +110,8 @@ def batch_create(
             "tiers": [t.pk for t in tiers or []],
             "causes": [c.pk for c in causes or []],
             "in_school": in_school,
+            "goods_description": (goods_description or "").strip(),
+            "goods_value": str(goods_value or ""),
         },
         created_by=actor,
     )
@@ -117,6 +132,8 @@ def batch_create(
                     student=student,
                     months=months,
                     on=today,
+                    goods_description=goods_description,
+                    goods_value=goods_value,
                 )
         except ValidationError as exc:
             skipped.append((household, " ".join(exc.messages)))
@@ -135,6 +152,16 @@ def batch_create(
         changes={"lines": [None, batch.lines.count()], "skipped": [None, len(skipped)]},
     )
     return batch, skipped
+
+
+def _check_goods(program: Program, description: str, value: Any) -> None:
+    """The batch's goods fields, refused as a whole before any line is drafted
+    (else every line would be left out for the same typing error)."""
+    if program.kind not in (Kind.GOODS, Kind.CASH_GOODS):
+        return
+    goods = None if value in (None, "") else applications.to_amount(value, "goods_value")
+    if (goods or program.kind == Kind.GOODS) and not (description or "").strip():
+        raise ValidationError({"goods_description": _("请填写发放的实物内容（品名、数量）。")})
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from cases import clock
 from cases.selectors import get_household_for
 
 from ..forms.applications import ApplicationFilterForm, ApplicationForm, DecideForm, WithdrawForm
-from ..models import Application
+from ..models import Application, Kind
 from ..selectors import applications as selectors
 from ..services import applications as services
 from ..services import rules
@@ -130,6 +130,8 @@ def application_create(request: HttpRequest, pk: int) -> HttpResponse:
     if program is not None and not form.is_bound:
         standard = rules.standard_amount(program, household)
         form.initial["amount"] = "" if standard is None else standard
+        if program.kind == Kind.GOODS:
+            form.initial["goods_value"] = form.initial["amount"]
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_draft(
@@ -138,11 +140,17 @@ def application_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(
-                request,
-                _("已提交“%(p)s”申请：%(n)s，%(a)s 元，等待审批。")
-                % {"p": application.program.name, "n": household.name, "a": application.amount},
-            )
+            text = _("已提交“%(p)s”申请：%(n)s，%(a)s 元，等待审批。") % {
+                "p": application.program.name,
+                "n": household.name,
+                "a": application.amount,
+            }
+            if application.goods_value:
+                text += _("其中实物（%(d)s）折价 %(g)s 元。") % {
+                    "d": application.goods_description,
+                    "g": application.goods_value,
+                }
+            messages.success(request, text)
             return redirect("programs:application_detail", pk=application.pk)
     context = {
         "household": household,
@@ -187,6 +195,7 @@ def _detail(
         "decide_form": decide_form or (DecideForm() if may_decide else None),
         "withdraw_form": withdraw_form or (WithdrawForm() if may_withdraw else None),
         "threshold": services.threshold_for(application.program, household),
+        "cash_part": application.amount - application.goods_value,
     }
     return render(request, "programs/applications/application_detail.html", context)
 

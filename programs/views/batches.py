@@ -2,12 +2,14 @@
 household a filter finds, amends or removes lines, submits the batch; a chair
 approves or rejects every line at his level at once, or only the ticked ones."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -17,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scoping import covers, require_action, units_for
 
 from ..forms.batches import BatchDecideForm, BatchForm, LineAmendForm, LineRemoveForm
-from ..models import Application, Batch, BatchStatus
+from ..models import Application, Batch, BatchStatus, Kind
+from ..models.aid import COUNTED
 from ..selectors import applications as selectors
 from ..services import applications as app_services
 from ..services import batches as services
@@ -67,6 +70,7 @@ def batch_create(request: HttpRequest) -> HttpResponse:
                 program=form.cleaned_data["program"],
                 title=form.cleaned_data["title"],
                 **form.criteria(),
+                **form.handout(),
             )
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -100,7 +104,19 @@ def _line_row(user: Any, batch: Batch, line: Application, **extra: Any) -> dict[
         "can_amend": can_amend and covers(user, EDIT, line.household.unit),
         "can_decide": selectors.may_decide(user, line),
         "amend_form": extra.get("amend_form"),
+        "cash_part": line.amount - line.goods_value,
     }
+
+
+def _totals(batch: Batch) -> dict[str, Any]:
+    """The batch's figures, and for a goods campaign the goods part of its
+    total (the rest is cash)."""
+    totals = selectors.batch_totals(batch)
+    if batch.program.kind in (Kind.GOODS, Kind.CASH_GOODS):
+        goods = batch.lines.filter(status__in=COUNTED).aggregate(g=Sum("goods_value"))["g"]
+        totals["goods"] = goods or Decimal("0.00")
+        totals["cash"] = totals["total"] - totals["goods"]
+    return totals
 
 
 def _batch_page(
@@ -116,7 +132,7 @@ def _batch_page(
         "page": page,
         "rows": rows,
         "query": "",
-        "totals": selectors.batch_totals(batch),
+        "totals": _totals(batch),
         "skipped": selectors.batch_skipped(batch),
         "can_submit": can_edit and batch.status == BatchStatus.DRAFT,
         "can_decide": awaits,
@@ -148,7 +164,7 @@ def _row_response(
     context = {
         "row": row,
         "batch": batch,
-        "totals": selectors.batch_totals(batch),
+        "totals": _totals(batch),
         "oob_totals": True,
     }
     return render(request, "programs/batches/_line_row.html", context)
@@ -167,6 +183,7 @@ def batch_line_amend(request: HttpRequest, pk: int) -> HttpResponse:
                 application=line,
                 amount=form.cleaned_data["amount"],
                 amount_reason=form.cleaned_data["amount_reason"],
+                goods_value=form.cleaned_data["goods_value"].strip(),
             )
         except PermissionDenied as exc:
             return refused(request, exc)

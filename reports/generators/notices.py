@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.scoping import units_for
 from cases.intake_selectors import get_notice_for
 from cases.models import IntakeNotice
-from programs.models import AidPayment, PaymentBatch
+from programs.models import AidPayment, Batch, PaymentBatch
 
 from .base import (
     ID,
@@ -135,6 +135,8 @@ AID_FIELDS = (
     "application__household__tier__name",
     "application__household__main_cause__name",
     "application__program__name",
+    "goods_description",
+    "goods_value",
     "entry__amount",
 )
 
@@ -147,8 +149,12 @@ def aid_columns() -> list[Column]:
         Column("id_number", _("身份证号"), ID, 21),
         Column("tier", _("困难类别"), width=10),
         Column("cause", _("致困原因"), width=12),
-        Column("program", _("帮扶项目"), width=20),
-        Column("amount", _("金额"), MONEY, 12),
+        Column("program", _("帮扶项目"), width=16),
+        # One handout, one line: cash, goods (what and their value), total.
+        Column("cash", _("现金"), MONEY, 10),
+        Column("goods", _("实物内容"), width=14),
+        Column("goods_value", _("实物折价"), MONEY, 10),
+        Column("amount", _("合计金额"), MONEY, 11),
     ]
 
 
@@ -158,19 +164,23 @@ def aid_notice_rows(payments: QuerySet[AidPayment]) -> Table:
     qs = payments.filter(reversal__isnull=True).order_by(
         "application__household__unit__path", "application__household__name", "pk"
     )
-    sums = qs.aggregate(count=Count("pk"), total=_sum("entry__amount"))
-    total = money(sums["total"])
+    sums = qs.aggregate(count=Count("pk"), total=_sum("entry__amount"), goods=_sum("goods_value"))
+    total, goods_total = money(sums["total"]), money(sums["goods"])
 
     def rows() -> Iterator[Row]:
         values = qs.values_list(*AID_FIELDS).iterator(chunk_size=CHUNK)
-        for seq, (unit, name, idn, tier, cause, program, amount) in enumerate(values, 1):
-            yield (seq, unit, name, mask_id_number(idn), tier or "", cause or "", program, amount)
+        for seq, row in enumerate(values, 1):
+            unit, name, idn, tier, cause, program, goods, goods_value, amount = row
+            yield (
+                seq, unit, name, mask_id_number(idn), tier or "", cause or "", program,
+                amount - goods_value, goods, goods_value, amount,
+            )  # fmt: skip
 
     return Table(
         columns=aid_columns(),
         rows=rows,
         count=sums["count"],
-        totals={"amount": total},
+        totals={"cash": total - goods_total, "goods_value": goods_total, "amount": total},
         sheet=_("帮扶公示"),
         capitals=[(_("合计金额"), total)],
     )
@@ -182,7 +192,7 @@ class AidNoticeDocument(Generator):
     prefix = "GS"
     action = VIEW
     formats = (PDF, XLSX)
-    required = ("program", "batch")
+    required = ("program", "batch", "aid_batch")
 
     def options(self, user: User, target: Any, data: Mapping[str, Any] | None) -> AidNoticeOptions:
         # A batch is chosen by those who read the money (finance, chairs,
@@ -195,6 +205,10 @@ class AidNoticeDocument(Generator):
             programs=visible_programs(user, VIEW),
             batches=batches.order_by("-created_at", "-pk"),
             units=active_units(user, VIEW),
+            # An aid batch (送温暖) is scoped by the union that drafted it.
+            aid_batches=Batch.objects.filter(unit__in=units_for(user, VIEW))
+            .select_related("program")
+            .order_by("-created_at", "-pk"),
         )
 
     def build(self, user: User, target: Any, options: dict[str, Any]) -> Document:
@@ -207,6 +221,10 @@ class AidNoticeDocument(Generator):
         if batch is not None:
             payments = payments.filter(batch=batch)
             parts.append(batch.title)
+        aid_batch = options.get("aid_batch")
+        if aid_batch is not None:
+            payments = payments.filter(application__batch=aid_batch)
+            parts.append(aid_batch.title)
         if unit is not None:
             payments = payments.filter(application__household__unit__path__startswith=unit.path)
         if options.get("date_from"):
@@ -218,7 +236,12 @@ class AidNoticeDocument(Generator):
         period = period_text(options.get("date_from"), options.get("date_to"))
         count = _("共 %(n)s 人次") % {"n": table.count}
         scope_unit = unit.name if unit is not None else ""
-        key = f"P{program.pk}" if program is not None else f"B{batch.pk}" if batch else "A"
+        if program is not None:
+            key = f"P{program.pk}"
+        elif batch is not None:
+            key = f"B{batch.pk}"
+        else:
+            key = f"C{aid_batch.pk}" if aid_batch is not None else "A"
         return Document(
             report=self.name,
             title=title,
@@ -238,6 +261,7 @@ class AidNoticeDocument(Generator):
                 (_("发放期间"), period),
                 (_("人次"), count),
             ],
-            obj=program or batch,
+            obj=program or batch or aid_batch,
             unit=unit,
+            landscape=True,
         )

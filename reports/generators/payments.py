@@ -64,6 +64,8 @@ LEDGER_FIELDS = (
     "application__program__name",
     "fund__name",
     "method",
+    "goods_description",
+    "goods_value",
     "entry__amount",
     "reversal__occurred_on",
     "reversal__amount",
@@ -72,20 +74,26 @@ LEDGER_FIELDS = (
 
 def ledger_columns() -> list[Column]:
     # Widths in characters, a Chinese character counting two (as in Excel):
-    # the same proportions give the landscape PDF one line per payment.
+    # the same proportions, in the ledger's smaller PDF type, give the
+    # landscape page one line per payment with its cash and goods parts.
     return [
-        Column("seq", _("序号"), INT, 6),
+        Column("seq", _("序号"), INT, 5),
         Column("paid_on", _("发放日期"), DATE, 11),
-        Column("name", _("户主姓名"), width=9),
-        Column("id_number", _("身份证号"), ID, 20),
-        Column("unit", _("所属工会"), width=20),
-        Column("program", _("帮扶项目"), width=18),
-        Column("fund", _("资金"), width=16),
-        Column("method", _("发放方式"), width=12),
-        Column("amount", _("发放金额"), MONEY, 11),
+        Column("name", _("户主姓名"), width=8),
+        Column("id_number", _("身份证号"), ID, 18),
+        Column("unit", _("所属工会"), width=14),
+        Column("program", _("帮扶项目"), width=13),
+        Column("fund", _("资金"), width=11),
+        Column("method", _("发放方式"), width=9),
+        # One handout, one line: its cash part, what goods and their value,
+        # and the whole (cash + goods) that left the fund.
+        Column("cash", _("现金"), MONEY, 10),
+        Column("goods", _("实物内容"), width=12),
+        Column("goods_value", _("实物折价"), MONEY, 10),
+        Column("amount", _("发放金额"), MONEY, 10),
         Column("reversed_on", _("冲正日期"), DATE, 11),
-        Column("reversed", _("冲正金额"), MONEY, 11),
-        Column("net", _("实发金额"), MONEY, 11),
+        Column("reversed", _("冲正金额"), MONEY, 10),
+        Column("net", _("实发金额"), MONEY, 10),
     ]
 
 
@@ -96,16 +104,19 @@ def disbursements(payments: QuerySet[AidPayment], unmask: Unmasker) -> Table:
     totals = qs.aggregate(
         count=Count("pk"),
         paid=_sum("entry__amount"),
+        goods=_sum("goods_value"),
         reversed=_sum("reversal__amount"),
         reversed_count=Count("reversal"),
     )
     paid, reversed_ = money(totals["paid"]), money(totals["reversed"])
+    goods_total = money(totals["goods"])
     methods = {value: str(label) for value, label in PaymentMethod.choices}
 
     def rows() -> Iterator[Row]:
         values = qs.values_list(*LEDGER_FIELDS).iterator(chunk_size=CHUNK)
         for seq, row in enumerate(values, 1):
-            paid_on, name, idn, unit, path, program, fund, method, amount, r_on, r_amount = row
+            (paid_on, name, idn, unit, path, program, fund, method, goods, goods_value, amount,
+             r_on, r_amount) = row  # fmt: skip
             yield (
                 seq,
                 paid_on,
@@ -115,6 +126,9 @@ def disbursements(payments: QuerySet[AidPayment], unmask: Unmasker) -> Table:
                 program,
                 fund,
                 methods.get(method, method),
+                amount - goods_value,
+                goods,
+                goods_value,
                 amount,
                 r_on,
                 r_amount,
@@ -126,7 +140,13 @@ def disbursements(payments: QuerySet[AidPayment], unmask: Unmasker) -> Table:
         columns=ledger_columns(),
         rows=rows,
         count=totals["count"],
-        totals={"amount": paid, "reversed": reversed_, "net": net},
+        totals={
+            "cash": paid - goods_total,
+            "goods_value": goods_total,
+            "amount": paid,
+            "reversed": reversed_,
+            "net": net,
+        },
         sheet=_("发放台账"),
         capitals=[(_("实发金额合计"), net)],
         meta={"reversed_count": totals["reversed_count"]},
@@ -230,15 +250,20 @@ class ProgramDisbursements(Generator):
 
 
 def signoff_columns(goods: bool) -> list[Column]:
+    # A person signs once for the whole handout: the cash, the goods (what and
+    # their value) and the total on one line.
     return [
         Column("seq", _("序号"), INT, 5),
         Column("name", _("姓名"), width=10),
         Column("id_number", _("身份证号"), ID, 20),
-        Column("unit", _("所属工会"), width=18),
-        Column("program", _("发放物品") if goods else _("帮扶项目"), width=18),
-        Column("amount", _("折合金额") if goods else _("金额"), MONEY, 12),
-        Column("signature", _("领取人签名"), width=16),
-        Column("signed_on", _("领取日期"), width=12),
+        Column("unit", _("所属工会"), width=16),
+        Column("program", _("帮扶项目"), width=14),
+        Column("cash", _("现金"), MONEY, 10),
+        Column("goods", _("发放物品") if goods else _("实物内容"), width=14),
+        Column("goods_value", _("实物折价"), MONEY, 10),
+        Column("amount", _("折合金额") if goods else _("合计金额"), MONEY, 11),
+        Column("signature", _("领取人签名"), width=14),
+        Column("signed_on", _("领取日期"), width=11),
     ]
 
 
@@ -248,28 +273,35 @@ def signoff(
 ) -> Table:  # fmt: skip
     """The one selector of the sign-off sheet, for payments (a batch) or for
     approved applications (before paying): `household`, `program` and
-    `amount` name the fields to read on either."""
+    `amount` name the fields to read on either (both carry the goods part as
+    `goods_description` and `goods_value`)."""
     qs = rows_from.order_by(f"{household}unit__path", f"{household}name", "pk")
-    totals = qs.aggregate(count=Count("pk"), total=_sum(amount))
-    total = money(totals["total"])
+    totals = qs.aggregate(count=Count("pk"), total=_sum(amount), goods=_sum("goods_value"))
+    total, goods_total = money(totals["total"]), money(totals["goods"])
     fields = (
         f"{household}name",
         f"{household}id_number",
         f"{household}unit__name",
         f"{household}unit__path",
         program,
+        "goods_description",
+        "goods_value",
         amount,
     )
 
     def rows() -> Iterator[Row]:
         values = qs.values_list(*fields).iterator(chunk_size=CHUNK)
-        for seq, (name, idn, unit, path, program_name, value) in enumerate(values, 1):
+        for seq, row in enumerate(values, 1):
+            name, idn, unit, path, program_name, goods_text, goods_value, value = row
             yield (
                 seq,
                 unmask.name(name, path),
                 mask_id_number(idn),
                 unit,
                 program_name,
+                value - goods_value,
+                goods_text,
+                goods_value,
                 value,
                 "",
                 "",
@@ -279,7 +311,7 @@ def signoff(
         columns=signoff_columns(goods),
         rows=rows,
         count=totals["count"],
-        totals={"amount": total},
+        totals={"cash": total - goods_total, "goods_value": goods_total, "amount": total},
         sheet=_("签收单"),
         capitals=[(_("合计金额"), total)],
     )
@@ -296,6 +328,7 @@ def _signoff_document(
         template="reports/pdf/signoff.html",
         filename=f"signoff-{key}",
         table=table,
+        landscape=True,
         context={"scope": scope, "count_text": count},
         facts=[(_("范围"), scope), (_("人数"), count)],
         **kw,

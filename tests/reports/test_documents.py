@@ -260,7 +260,9 @@ def test_batch_signoff_sheet(world, dave, as_user):
     )
     data = [r for r in rows[3:] if isinstance(r[0], int)]
     assert len(data) == 2 and all(r[-2] is None for r in data)  # empty signature cells
-    assert next(r for r in rows if r[0] == "合计")[5] == 2000
+    # Cash, goods (none here) and the whole, each totalled.
+    totals = next(r for r in rows if r[0] == "合计")
+    assert (totals[5], totals[7], totals[8]) == (2000, 0, 2000)
 
 
 @pytest.mark.django_db
@@ -327,17 +329,21 @@ def test_aid_notice_by_program_and_by_batch(world, alice, dave, as_user):
         "困难类别",
         "致困原因",
         "帮扶项目",
-        "金额",
+        "现金",
+        "实物内容",
+        "实物折价",
+        "合计金额",
     ]
     data = [r for r in rows[3:] if isinstance(r[0], int)]
     total = next(r for r in rows if r[0] == "合计")
-    assert len(data) == 2 and D(str(total[7])) == sum(D(str(r[7])) for r in data) == D("2000")
+    assert len(data) == 2 and D(str(total[10])) == sum(D(str(r[10])) for r in data) == D("2000")
+    assert D(str(total[7])) == D("2000") and D(str(total[9])) == 0
 
 
 @pytest.mark.django_db
 def test_aid_notice_without_a_choice_says_what_is_missing(world, alice, as_user):
     page = as_user(alice).get(reverse("reports:aid_notice"), {"program": ""}).content.decode()
-    assert "请选择帮扶项目或发放批次" in page
+    assert "请选择帮扶项目、发放批次或帮扶批次" in page
 
 
 # -- 资金收支明细 ----------------------------------------------------------------------------
