@@ -1,7 +1,9 @@
-"""Benchmark: the household import at 100,000 rows, against a plain
-django-import-export ModelResource.
+"""Benchmark: the household import at 100,000 rows and the register
+migration (建档迁移) at 100,000 households with 200,000 members, each against
+a plain django-import-export ModelResource.
 
     .venv/bin/python bench/outputs_import.py [--rows N] [--plain-rows N]
+        [--households N] [--plain-households N] [--only import|migrate]
 
 Builds its own throw-away database like bench/list_households.py (SQLite in
 a temporary directory, or the PostgreSQL database `hardship_bench_import`
@@ -16,6 +18,17 @@ committed:
   causes, `id_number` as the import id) through `import_data`, reading the
   same file with tablib. The plain one is timed on the first `--plain-rows`
   rows and its per-row time extrapolated; a note line says so.
+
+The migration (`migrate_figures`) is timed the same way: a workbook of N
+households (`--households`, default 100,000) each with 2 members (sheet
+家庭成员) and one helper, read and checked by
+`cases.services.migration.register_import` and written in one transaction;
+`migrate_import_rows_per_s` counts the validated rows of both sheets
+(households + members) per second, file on disk to commit. Beside it, plain
+ModelResources for Household (the household headers plus file number,
+filing date and status) and Member (joined to its head with a
+ForeignKeyWidget on the ID number), timed on the first `--plain-households`
+households and their members and extrapolated.
 
 Each figure is printed as `name: value`; notes as `note: ...`.
 `import_figures` returns them as (name, value) pairs for bench/outputs.py,
@@ -297,10 +310,277 @@ def import_figures(
     return figures
 
 
+# -- the register migration (建档迁移) ----------------------------------------------------
+
+MIGRATE_EMPLOYER = "郑州纺织厂（迁移压测）"
+REGISTER_EXTRA = (
+    "档案编号", "建档日期", "档案分类", "档案状态", "退出日期", "退出原因", "最近走访日期",
+    "帮扶人",
+)  # fmt: skip
+MEMBER_HEADERS = (
+    "户主身份证号", "姓名", "与户主关系", "身份证号", "健康状况", "年收入", "就读学校", "年级",
+)  # fmt: skip
+
+
+def write_register_file(path: Path, households: int, unit_codes: list[str]) -> float:
+    """A register of `households` distinct filed households (one in twenty
+    exited), each with two members and one helper; returns seconds."""
+    from openpyxl import Workbook
+
+    from cases import idnumber
+
+    started = time.perf_counter()
+    book = Workbook(write_only=True)
+    heads = book.create_sheet("困难职工")
+    heads.append([*HEADERS, *REGISTER_EXTRA])
+    members = book.create_sheet("家庭成员")
+    members.append(list(MEMBER_HEADERS))
+    tiers, causes = ("特困", "困难", "边缘"), ("因病", "因残", "因学", "收入低", "下岗失业")
+    categories = ("大病职工", "帮扶助学", None, None)
+    base, child_base = datetime.date(1960, 1, 1), datetime.date(1995, 1, 1)
+    filed = datetime.date(2019, 3, 1)
+    for i in range(households):
+        # Heads, spouses and children from disjoint blocks of sequence numbers.
+        block = 500 + i // 20000 * 7
+        number = idnumber.make("410105", base + datetime.timedelta(days=i % 20000), block)
+        spouse = idnumber.make("410105", base + datetime.timedelta(days=i % 20000), block + 2)
+        child = idnumber.make("410106", child_base + datetime.timedelta(days=i % 8000),
+                              500 + i // 8000 * 3)  # fmt: skip
+        name = SURNAMES[i % 20] + GIVEN[i % 16] + GIVEN[(i // 16) % 16]
+        exited = i % 20 == 0
+        unit = unit_codes[i % len(unit_codes)]
+        heads.append(
+            [
+                name, number, f"138{i:08d}", unit, MIGRATE_EMPLOYER,
+                f"河南省郑州市金水区文化路街道黄河社区{i % 50 + 1}号楼", tiers[i % 3],
+                causes[i % 5], causes[(i + 1) % 5] if i % 4 == 0 else None, 3,
+                f"{18000 + i % 9000}.50", 1200 + i % 3000, "中国工商银行",
+                f"6222{i:015d}", None,
+                f"BENCH-{i:06d}", filed + datetime.timedelta(days=i % 1500),
+                categories[i % 4], "已退出" if exited else "在档",
+                datetime.date(2024, 6, 1) if exited else None,
+                "脱困：收入稳定" if exited else None,
+                datetime.date(2024, 3, 1) + datetime.timedelta(days=i % 200),
+                f"帮扶人{i % 50}/工会干事/139{i % 50:08d}",
+            ]
+        )  # fmt: skip
+        members.append([number, SURNAMES[(i + 3) % 20] + "秀英", "配偶", spouse, "健康",
+                        "12000", None, None])  # fmt: skip
+        members.append([number, name[0] + "小明", "子女", child, "健康", 0,
+                        "郑州市第九中学", "高二"])  # fmt: skip
+    book.save(path)
+    return time.perf_counter() - started
+
+
+def plain_register_resources() -> tuple[Any, Any]:
+    """What django-import-export gives for the two sheets with the headers
+    mapped and nothing more."""
+    from import_export import fields, resources, widgets
+
+    from cases import idnumber
+    from cases.models import Household, Member
+
+    base = plain_resource_class()
+
+    class PlainRegisterResource(base):  # type: ignore[misc, valid-type]
+        file_number = fields.Field("file_number", "档案编号", widgets.CharWidget())
+        filed_on = fields.Field("filed_on", "建档日期", widgets.DateWidget())
+        last_visited_on = fields.Field("last_visited_on", "最近走访日期", widgets.DateWidget())
+
+        class Meta(base.Meta):
+            fields = (*base.Meta.fields, "file_number", "filed_on", "last_visited_on")
+
+        def before_save_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
+            super().before_save_instance(instance, row, **kwargs)
+            instance.status = "exited" if row.get("档案状态") == "已退出" else "filed"
+
+    class PlainMemberResource(resources.ModelResource):
+        household = fields.Field(
+            "household", "户主身份证号", widgets.ForeignKeyWidget(Household, "id_number")
+        )
+        name = fields.Field("name", "姓名", widgets.CharWidget())
+        relation = fields.Field("relation", "与户主关系", widgets.CharWidget())
+        id_number = fields.Field("id_number", "身份证号", widgets.CharWidget())
+        annual_income = fields.Field("annual_income", "年收入", widgets.DecimalWidget())
+        school = fields.Field("school", "就读学校", widgets.CharWidget())
+        grade = fields.Field("grade", "年级", widgets.CharWidget())
+
+        class Meta:
+            model = Member
+            import_id_fields = ("id_number",)
+            fields = ("household", "name", "relation", "id_number", "annual_income", "school",
+                      "grade")  # fmt: skip
+
+        def before_save_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
+            info = idnumber.parse(instance.id_number)
+            instance.birth_date, instance.sex = info.birth_date, info.sex
+            instance.relation = {"配偶": "spouse", "子女": "child"}.get(instance.relation, "other")
+            instance.school = instance.school or ""
+            instance.grade = instance.grade or ""
+
+    return PlainRegisterResource, PlainMemberResource
+
+
+def own_migrator(actor: Any) -> Any:
+    """The migration is a chair's: the bench's importer chairs the city."""
+    from accounts.models import Membership, Role, Unit, User
+
+    chair = User.objects.create_user(username="bench_migrator", full_name="迁移主席")
+    Membership.objects.create(user=chair, unit=Unit.objects.get(code="410100"), role=Role.CHAIR)
+    return chair
+
+
+def _clear_migrated() -> None:
+    from accounts.models import AuditEvent
+    from cases.models import HelperPerson, Household
+
+    Household.objects.filter(employer=MIGRATE_EMPLOYER).delete()
+    HelperPerson.objects.filter(name__startswith="帮扶人", post="工会干事").delete()
+    AuditEvent.objects.filter(action="household.migrate").delete()
+
+
+def run_migrate(context: dict[str, Any]) -> float:
+    from django.test.utils import override_settings
+
+    from cases.models import Household, Member
+    from cases.services.migration import register_import
+
+    _clear_migrated()
+    from cases.migrate_sheet import read_register
+
+    # Where the time goes: reading the workbook alone, then reading and
+    # checking every cell (nothing written), then the whole import.
+    started = time.perf_counter()
+    with open(context["register_path"], "rb") as source:
+        read_register(source)
+    context["migrate_read_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with override_settings(DEBUG=False):
+        register_import(
+            actor=context["chair"],
+            path=context["register_path"],
+            source_label="bench",
+            check_only=True,
+        )
+    context["migrate_check_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with override_settings(DEBUG=False):
+        report = register_import(
+            actor=context["chair"],
+            path=context["register_path"],
+            source_label="bench",
+            check_only=False,
+        )
+    seconds = time.perf_counter() - started
+    households = context["households"]
+    assert report.ok, report.errors[:5]
+    assert report.counts["households"] == households, report.counts
+    assert Household.objects.filter(employer=MIGRATE_EMPLOYER).count() == households
+    assert Member.objects.filter(household__employer=MIGRATE_EMPLOYER).count() == 2 * households
+    context["migrate_seconds"] = seconds
+    _clear_migrated()
+    return seconds
+
+
+def run_plain_migrate(context: dict[str, Any], households: int) -> float:
+    """Seconds per row (households and members alike) for the plain resources
+    on the first `households` households and their members."""
+    import tablib
+    from django.test.utils import override_settings
+    from openpyxl import load_workbook
+
+    _clear_migrated()
+    household_resource, member_resource = (cls() for cls in plain_register_resources())
+    started = time.perf_counter()
+    with override_settings(DEBUG=False):
+        book = load_workbook(context["register_path"], read_only=True)
+        sheets = {}
+        for title in ("困难职工", "家庭成员"):
+            rows = book[title].iter_rows(values_only=True)
+            header = next(rows)
+            dataset = tablib.Dataset(headers=list(header))
+            limit = households if title == "困难职工" else 2 * households
+            total = 0
+            for row in rows:
+                total += 1
+                if total <= limit:
+                    # A read-only row ends at its last filled cell.
+                    dataset.append((*row, *(None,) * len(header))[: len(header)])
+            sheets[title] = (dataset, total)
+        book.close()
+        read_seconds = time.perf_counter() - started
+        import_started = time.perf_counter()
+        results = [
+            household_resource.import_data(sheets["困难职工"][0], dry_run=False,
+                                           use_transactions=True),
+            member_resource.import_data(sheets["家庭成员"][0], dry_run=False,
+                                        use_transactions=True),
+        ]  # fmt: skip
+        import_seconds = time.perf_counter() - import_started
+    for result in results:
+        problems = [*result.base_errors, *(e for r in result.error_rows for e in r.errors)]
+        problems += [r.error for r in result.invalid_rows]
+        assert not problems, [getattr(p, "error", p) for p in problems[:3]]
+    all_rows = sheets["困难职工"][1] + sheets["家庭成员"][1]
+    per_row = read_seconds / all_rows + import_seconds / (3 * households)
+    context["plain_migrate_households"] = households
+    context["plain_migrate_per_row"] = per_row
+    _clear_migrated()
+    return per_row
+
+
+def migrate_figures(
+    *, households: int, actor: Any, unit_codes: list[str], plain_households: int = 2000
+) -> list[tuple[str, object]]:
+    """The migration's figures as (name, value) pairs, notes as ("note", text)."""
+    chair = own_migrator(actor)
+    with tempfile.TemporaryDirectory(prefix="hardship-migrate-") as tmp:
+        path = Path(tmp) / f"register_{households}.xlsx"
+        write_seconds = write_register_file(path, households, unit_codes)
+        context: dict[str, Any] = {"chair": chair, "register_path": path,
+                                   "households": households}  # fmt: skip
+        rows = 3 * households
+        run_migrate(context)
+        run_plain_migrate(context, min(plain_households, households))
+        plain_total = context["plain_migrate_per_row"] * rows
+        figures: list[tuple[str, object]] = [
+            ("migrate_households", households),
+            ("migrate_rows", rows),
+            ("migrate_file_mb", round(path.stat().st_size / 1e6, 1)),
+            ("migrate_file_write_s", round(write_seconds, 1)),
+            ("migrate_import_rows_per_s", round(rows / context["migrate_seconds"], 0)),
+            ("migrate_import_s", round(context["migrate_seconds"], 1)),
+            ("migrate_read_s", round(context["migrate_read_seconds"], 1)),
+            ("migrate_read_and_check_s", round(context["migrate_check_seconds"], 1)),
+            ("migrate_plain_rows_per_s", round(1 / context["plain_migrate_per_row"], 0)),
+            ("migrate_speedup_vs_plain", round(plain_total / context["migrate_seconds"], 1)),
+        ]
+    figures.append(
+        (
+            "note",
+            "migrate_import_rows_per_s counts households and members (3 rows a household),"
+            " file on disk to commit, every cell checked; target >= 10,000 on PostgreSQL.",
+        )
+    )
+    if context["plain_migrate_households"] < households:
+        figures.append(
+            (
+                "note",
+                f"the plain ModelResources were timed on the first"
+                f" {context['plain_migrate_households']:,} of the {households:,} households"
+                " and their members (the file read whole) and their per-row time extrapolated.",
+            )
+        )
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--plain-rows", type=int, default=5000)
+    parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--plain-households", type=int, default=2000)
+    parser.add_argument("--only", choices=("import", "migrate"), default="")
     args = parser.parse_args()
 
     # Its own PostgreSQL database, so that it never drops one another
@@ -317,10 +597,21 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         actor, codes = own_people()
         print(f"database: {engine}")
-        for name, value in import_figures(
-            rows=args.rows, actor=actor, unit_codes=codes, plain_rows=args.plain_rows
-        ):
+        figures: list[tuple[str, object]] = []
+        if args.only != "migrate":
+            figures += import_figures(
+                rows=args.rows, actor=actor, unit_codes=codes, plain_rows=args.plain_rows
+            )
+        for name, value in figures:
             print(f"{name}: {value}", flush=True)
+        if args.only != "import":
+            for name, value in migrate_figures(
+                households=args.households,
+                actor=actor,
+                unit_codes=codes,
+                plain_households=args.plain_households,
+            ):
+                print(f"{name}: {value}", flush=True)
         connections.close_all()
 
 

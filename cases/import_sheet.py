@@ -6,13 +6,17 @@ It is read with openpyxl in read-only mode and without evaluating formulas,
 so a formula is seen and refused rather than trusted, and every bad header
 or cell is kept as a `CellError` numbered the way Excel numbers its rows.
 The values are checked by `cases.resources.HouseholdResource`.
+
+The register migration (`cases.migrate_sheet`) and the aid history
+(`programs.history_sheet`) read their files with the same pieces: the
+header row (`scan_headers`), the cells (`row_values`) and the row limit.
 """
 
 import datetime
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 from xml.etree import ElementTree
@@ -38,6 +42,10 @@ REQUIRED = frozenset({"户主姓名", "身份证号", "所属工会", "家庭住
 SECONDARY_SEPARATOR = "、"
 
 MAX_BYTES = 10 * 1024 * 1024
+# A union's whole register (建档迁移) or its years of aid history come in one
+# file, checked by the background worker: 100,000 households with their
+# members make about 17 MB.
+MIGRATE_MAX_BYTES = 64 * 1024 * 1024
 # A 10 MB xlsx can unpack to millions of rows; the importer is built and
 # measured for 100,000 and refuses anything past twice that.
 MAX_ROWS = 200_000
@@ -84,17 +92,28 @@ class Sheet:
     flags: dict[int, dict[str, str]] = field(default_factory=dict)
     filename: str = ""
 
+    def add_row(self, values: list[Any], excel_row: int, flagged: dict[str, str]) -> None:
+        """Keep a data row; refuse a file with more than `MAX_ROWS` of them."""
+        self.rows.append(tuple(values))
+        self.row_numbers.append(excel_row)
+        if flagged:
+            self.flags[len(self.rows)] = flagged
+        if len(self.rows) > MAX_ROWS:
+            raise ValidationError(
+                _("数据行超过 %(n)s 行，请分成几个文件导入。") % {"n": f"{MAX_ROWS:,}"}
+            )
+
 
 # -- the file itself ---------------------------------------------------------------------
 
 
-def check_upload(name: str, size: int, head: bytes) -> None:
+def check_upload(name: str, size: int, head: bytes, *, limit: int = MAX_BYTES) -> None:
     """Refuse what cannot be the template before anything reads it: too big,
     empty, not named .xlsx, or not a zip archive whatever its name says."""
-    if size > MAX_BYTES:
+    if size > limit:
         raise ValidationError(
             _("文件过大：%(size)s，上限为 %(limit)s。请分成几个文件导入。")
-            % {"size": filesizeformat(size), "limit": filesizeformat(MAX_BYTES)}
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
         )
     if size == 0 or not head:
         raise ValidationError(_("文件是空的（0 字节），请选择填好的导入模板。"))
@@ -120,14 +139,15 @@ def _not_a_workbook() -> ValidationError:
     )
 
 
-def open_sheet(source: IO[bytes]) -> Any:
-    """The workbook's data sheet in read-only mode, formulas left unevaluated."""
+def open_sheet(source: IO[bytes], sheet_name: str = SHEET_NAME) -> Any:
+    """The workbook's data sheet (`sheet_name`, else the first visible one)
+    in read-only mode, formulas left unevaluated."""
     try:
         book = load_workbook(source, read_only=True, data_only=False)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors
         raise _not_a_workbook() from exc
-    if SHEET_NAME in book.sheetnames:
-        return book[SHEET_NAME]
+    if sheet_name in book.sheetnames:
+        return book[sheet_name]
     visible = [ws for ws in book.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
     if not visible:
         raise _not_a_workbook()
@@ -189,6 +209,59 @@ def probe(source: IO[bytes]) -> int:
     return max(rows - 1, 0)
 
 
+def header_name(raw: Any) -> str:
+    """A header cell as the template spells it: width-folded, no spaces."""
+    if raw is None:
+        return ""
+    return unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
+
+
+@dataclass
+class HeaderRow:
+    """What row 1 of a sheet holds, judged against the template's headers."""
+
+    headers: list[str] = field(default_factory=list)  # the template's, in the file's order
+    positions: list[int] = field(default_factory=list)  # the column index of each
+    blank: list[int] = field(default_factory=list)  # columns without a header
+    seen: set[str] = field(default_factory=set)  # every header named
+    # (header, column letter, whether it repeats one before it) for each
+    # header that is not the template's or repeats one, in column order.
+    problems: list[tuple[str, str, bool]] = field(default_factory=list)
+
+
+def scan_headers(cells: Iterable[Any], known: Collection[str]) -> HeaderRow:
+    found = HeaderRow()
+    for index, cell in enumerate(cells):
+        name = header_name(cell.value if cell is not None else None)
+        if not name:
+            found.blank.append(index)
+        elif name in found.seen:
+            found.problems.append((name, _letter(index), True))
+        elif name not in known:
+            found.problems.append((name, _letter(index), False))
+            found.seen.add(name)
+        else:
+            found.seen.add(name)
+            found.headers.append(name)
+            found.positions.append(index)
+    return found
+
+
+def header_problem(letter: str, duplicate: bool) -> str:
+    """Why a header of the household import's or aid history's file is refused."""
+    if duplicate:
+        return duplicate_header(letter)
+    return _("模板中没有这一列（%(col)s 列），请删除该列，或使用下载的导入模板。") % {"col": letter}
+
+
+def duplicate_header(letter: str) -> str:
+    return _("表头重复（%(col)s 列），请删除多余的一列。") % {"col": letter}
+
+
+def missing_header() -> str:
+    return _("缺少这一列。请使用下载的导入模板，不要删除或改名表头。")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
@@ -208,42 +281,15 @@ def read_sheet(
         header_cells = next(rows_iter, None)
         if header_cells is None:
             raise ValidationError(_("工作表是空的：没有表头，也没有数据行。"))
-        sheet = Sheet(headers=[], rows=[], row_numbers=[], filename=filename)
-        positions: list[int] = []  # column index of each known header
-        seen: set[str] = set()
-        empty_header_columns: list[int] = []
-        for index, cell in enumerate(header_cells):
-            raw = cell.value
-            name = unicodedata.normalize("NFKC", str(raw)).strip() if raw is not None else ""
-            name = name.replace(" ", "")
-            letter = _letter(index)
-            if not name:
-                empty_header_columns.append(index)
-            elif name in seen:
-                sheet.errors.append(
-                    CellError(
-                        1, name, _("表头重复（%(col)s 列），请删除多余的一列。") % {"col": letter}
-                    )
-                )
-            elif name not in HEADERS:
-                sheet.errors.append(
-                    CellError(
-                        1,
-                        name,
-                        _("模板中没有这一列（%(col)s 列），请删除该列，或使用下载的导入模板。")
-                        % {"col": letter},
-                    )
-                )
-                seen.add(name)
-            else:
-                seen.add(name)
-                sheet.headers.append(name)
-                positions.append(index)
+        found = scan_headers(header_cells, HEADERS)
+        sheet = Sheet(headers=found.headers, rows=[], row_numbers=[], filename=filename)
+        positions = found.positions  # column index of each known header
+        empty_header_columns = found.blank
+        for name, letter, duplicate in found.problems:
+            sheet.errors.append(CellError(1, name, header_problem(letter, duplicate)))
         for name in HEADERS:
-            if name not in seen:
-                sheet.errors.append(
-                    CellError(1, name, _("缺少这一列。请使用下载的导入模板，不要删除或改名表头。"))
-                )
+            if name not in found.seen:
+                sheet.errors.append(CellError(1, name, missing_header()))
         if not sheet.headers:
             raise ValidationError(
                 _("第 1 行没有找到导入模板的表头（%(h)s 等）。请使用下载的导入模板。")
@@ -251,32 +297,14 @@ def read_sheet(
             )
         headless_with_data: set[int] = set()
         for excel_row, cells in enumerate(rows_iter, start=2):
-            values: list[Any] = []
-            flagged: dict[str, str] = {}
-            blank = True
-            for header, index in zip(sheet.headers, positions, strict=True):
-                cell = cells[index] if index < len(cells) else None
-                value, problem = _cell_value(cell)
-                if value is not None or problem:
-                    blank = False
-                if problem:
-                    flagged[header] = problem
-                    value = None
-                values.append(value)
+            values, flagged, blank = row_values(cells, sheet.headers, positions)
             for index in empty_header_columns:
                 if index < len(cells) and _plain(cells[index].value) is not None:
                     headless_with_data.add(index)
                     blank = False
             if blank:
                 continue
-            sheet.rows.append(tuple(values))
-            sheet.row_numbers.append(excel_row)
-            if flagged:
-                sheet.flags[len(sheet.rows)] = flagged
-            if len(sheet.rows) > MAX_ROWS:
-                raise ValidationError(
-                    _("数据行超过 %(n)s 行，请分成几个文件导入。") % {"n": f"{MAX_ROWS:,}"}
-                )
+            sheet.add_row(values, excel_row, flagged)
             if progress is not None and len(sheet.rows) % 1000 == 0:
                 progress(len(sheet.rows))
     except ValidationError:
@@ -296,6 +324,35 @@ def read_sheet(
     if not sheet.rows:
         raise ValidationError(_("没有数据行：表头以下是空的。请在第 2 行起每行填写一户。"))
     return sheet
+
+
+def row_values(
+    cells: Sequence[Any],
+    headers: list[str],
+    positions: list[int],
+    date_columns: Collection[str] = (),
+) -> tuple[list[Any], dict[str, str], bool]:
+    """A data row's values, one per header found (None where refused); why
+    each refused cell was, by header; and whether those cells are all blank.
+    Only `date_columns` take a date cell as it is."""
+    values: list[Any] = []
+    flagged: dict[str, str] = {}
+    blank = True
+    for header, index in zip(headers, positions, strict=True):
+        cell = cells[index] if index < len(cells) else None
+        raw = getattr(cell, "value", None) if header in date_columns else None
+        value: Any
+        if isinstance(raw, datetime.date):
+            value, problem = raw, ""
+        else:
+            value, problem = _cell_value(cell)
+        if value is not None or problem:
+            blank = False
+        if problem:
+            flagged[header] = problem
+            value = None
+        values.append(value)
+    return values, flagged, blank
 
 
 def _letter(index: int) -> str:

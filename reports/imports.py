@@ -15,6 +15,7 @@ person's units, the tiers and the causes, and a hidden sheet holding them.
 
 import io
 import uuid
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django import forms
@@ -26,8 +27,6 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -45,6 +44,16 @@ from cases.import_sheet import (
     probe,
     read_sheet,
 )
+from cases.import_template import (
+    add_choice,
+    list_source,
+    start_guide,
+    template_book,
+    workbook_bytes,
+    write_example,
+    write_headers,
+    write_lists,
+)
 from cases.models import Cause, Tier
 from cases.models.household import private_storage
 from cases.services.imports import ImportRejected, households_import
@@ -56,8 +65,6 @@ CHECK_KIND = "household_import_check"
 RUN_KIND = "household_import"
 KINDS = (CHECK_KIND, RUN_KIND)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LISTS_SHEET = "选项"
-GUIDE_SHEET = "填写说明"
 # Data validations and text formats reach this far down the sheet.
 TEMPLATE_ROWS = 100_000
 
@@ -89,37 +96,36 @@ def _require_editor(actor: User) -> None:
         raise PermissionDenied(_("您无权建立或修改家庭档案。"))
 
 
-def _store(actor: User, upload: UploadedFile) -> str:
+def store_upload(actor: User, upload: UploadedFile) -> str:
+    """Keep an upload privately until its check is confirmed or refused."""
     storage = private_storage()
     upload.seek(0)
     return storage.save(f"imports/{actor.pk}/{uuid.uuid4().hex}.xlsx", upload)
 
 
-def import_check_start(*, actor: User, upload: UploadedFile) -> Job:
-    """Accept an upload for checking: refuse what is not an .xlsx under
-    10 MB at once, keep the file privately, and run (or queue) the check."""
-    _require_editor(actor)
+def read_head(upload: UploadedFile, *, limit: int = MAX_BYTES) -> str:
+    """Refuse at once what is not an .xlsx under `limit`; the upload's name."""
     head = upload.read(8)
     upload.seek(0)
     name = upload.name or ""
-    check_upload(name, upload.size or 0, head)
-    rows = probe(upload)
-    stored = _store(actor, upload)
-    params = {"upload": stored, "filename": name[:200], "rows": rows}
-    title = _("检查导入文件 %(name)s") % {"name": name[:150]}
-    if rows > background_rows():
-        return job_start(actor=actor, kind=CHECK_KIND, title=title, params=params)
-    return job_run_now(actor=actor, kind=CHECK_KIND, title=title, params=params)
+    check_upload(name, upload.size or 0, head, limit=limit)
+    return name
 
 
-def import_confirm(*, actor: User, check: Job) -> Job:
-    """Import a checked file: once, only if the check found nothing wrong,
-    only by the person who uploaded it. The import checks every row again:
-    the files on record may have changed since."""
-    _require_editor(actor)
+def start_job(*, actor: User, kind: str, title: str, params: dict[str, Any]) -> Job:
+    """Queue a file of more than `background_rows()` rows for the worker;
+    run a smaller one in the request, through the same job kind."""
+    if params["rows"] > background_rows():
+        return job_start(actor=actor, kind=kind, title=title, params=params)
+    return job_run_now(actor=actor, kind=kind, title=title, params=params)
+
+
+def claim_check(*, actor: User, check: Job, kinds: Collection[str]) -> Job:
+    """The check job, locked and marked as confirmed: once, only if it found
+    nothing wrong, only by the person who uploaded the file."""
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=check.pk)
-        if locked.created_by_id != actor.pk or locked.kind != CHECK_KIND:
+        if locked.created_by_id != actor.pk or locked.kind not in kinds:
             raise PermissionDenied
         if locked.status != JobStatus.DONE:
             raise ValidationError(_("文件还在检查中，请等检查完成后再确认导入。"))
@@ -129,6 +135,33 @@ def import_confirm(*, actor: User, check: Job) -> Job:
             raise ValidationError(_("该文件已经确认导入过，不能重复导入。"))
         locked.result["run_job"] = -1  # claimed; the real id follows below
         locked.save(update_fields=["result"])
+    return locked
+
+
+def record_run(check: Job, run: Job) -> None:
+    """Note on the check job which job imported its file."""
+    check.result["run_job"] = run.pk
+    Job.objects.filter(pk=check.pk).update(result=check.result)
+
+
+def import_check_start(*, actor: User, upload: UploadedFile) -> Job:
+    """Accept an upload for checking: refuse what is not an .xlsx under
+    10 MB at once, keep the file privately, and run (or queue) the check."""
+    _require_editor(actor)
+    name = read_head(upload)
+    rows = probe(upload)
+    stored = store_upload(actor, upload)
+    params = {"upload": stored, "filename": name[:200], "rows": rows}
+    title = _("检查导入文件 %(name)s") % {"name": name[:150]}
+    return start_job(actor=actor, kind=CHECK_KIND, title=title, params=params)
+
+
+def import_confirm(*, actor: User, check: Job) -> Job:
+    """Import a checked file: once, only if the check found nothing wrong,
+    only by the person who uploaded it. The import checks every row again:
+    the files on record may have changed since."""
+    _require_editor(actor)
+    locked = claim_check(actor=actor, check=check, kinds=(CHECK_KIND,))
     params = {
         "upload": locked.params["upload"],
         "filename": locked.params.get("filename", ""),
@@ -136,12 +169,8 @@ def import_confirm(*, actor: User, check: Job) -> Job:
         "check_job": locked.pk,
     }
     title = _("导入家庭档案 %(name)s") % {"name": params["filename"][:150]}
-    if params["rows"] > background_rows():
-        run = job_start(actor=actor, kind=RUN_KIND, title=title, params=params)
-    else:
-        run = job_run_now(actor=actor, kind=RUN_KIND, title=title, params=params)
-    locked.result["run_job"] = run.pk
-    Job.objects.filter(pk=locked.pk).update(result=locked.result)
+    run = start_job(actor=actor, kind=RUN_KIND, title=title, params=params)
+    record_run(locked, run)
     return run
 
 
@@ -176,11 +205,8 @@ def _process(job: Job, progress: Progress, *, dry_run: bool) -> JobOutput:
     except ImportRejected as exc:
         report = exc.report
     except (ValidationError, PermissionDenied) as exc:
-        messages = (
-            exc.messages if isinstance(exc, ValidationError) else [str(exc) or _("无权导入。")]
-        )
         storage.delete(job.params["upload"])
-        errors = [CellError(None, "", m) for m in messages]
+        errors = [CellError(None, "", m) for m in refusal_messages(exc)]
         return _output(job, filename, total=0, valid=0, imported=0, errors=errors, units={})
     if not report.ok or not dry_run:
         # Imported, or refused: either way it will not be confirmed, so the
@@ -195,6 +221,13 @@ def _process(job: Job, progress: Progress, *, dry_run: bool) -> JobOutput:
         errors=report.errors,
         units=report.units,
     )
+
+
+def refusal_messages(exc: ValidationError | PermissionDenied) -> list[str]:
+    """What a job says of a file it cannot read or a person it refuses."""
+    if isinstance(exc, ValidationError):
+        return exc.messages
+    return [str(exc) or _("无权导入。")]
 
 
 def _output(
@@ -217,17 +250,7 @@ def _output(
         "filename": filename,
     }
     if errors:
-        message = _("发现 %(n)s 处错误，未导入任何数据。请按错误清单修改后重新上传。") % {
-            "n": len(errors)
-        }
-        stem = filename.rsplit(".", 1)[0] or "import"
-        return JobOutput(
-            filename=f"{stem}_错误清单.xlsx",
-            content=errors_xlsx(errors),
-            content_type=XLSX,
-            message=message,
-            result=result,
-        )
+        return refused_output(filename, len(errors), errors_xlsx(errors), result)
     if job.kind == RUN_KIND:
         message = _("已导入 %(n)s 户家庭档案。") % {"n": imported}
     else:
@@ -245,19 +268,42 @@ def import_run_job(job: Job, progress: Progress) -> JobOutput:
     return _process(job, progress, dry_run=False)
 
 
-def errors_xlsx(errors: list[CellError]) -> bytes:
-    """Every error of a check as a sheet the person can work through."""
+def refused_output(filename: str, count: int, content: bytes, result: dict[str, Any]) -> JobOutput:
+    """A check or import that found errors: the message, and the error list
+    as a workbook named after the upload."""
+    message = _("发现 %(n)s 处错误，未导入任何数据。请按错误清单修改后重新上传。") % {"n": count}
+    stem = filename.rsplit(".", 1)[0] or "import"
+    return JobOutput(
+        filename=f"{stem}_错误清单.xlsx",
+        content=content,
+        content_type=XLSX,
+        message=message,
+        result=result,
+    )
+
+
+def errors_book(headers: list[str], widths: tuple[int, ...], rows: Iterable[list[Any]]) -> bytes:
+    """An error list as a sheet the person can work through."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("错误清单"))
     sheet.freeze_panes = "A2"
-    for letter, width in zip("ABC", (10, 16, 80), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.append([_("行号"), _("列"), _("原因")])
-    for error in errors:
-        sheet.append([error.row, error.column or _("（整个文件）"), error.message])
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def errors_xlsx(errors: list[CellError]) -> bytes:
+    """Every error of a check as a sheet the person can work through."""
+    return errors_book(
+        [_("行号"), _("列"), _("原因")],
+        (10, 16, 80),
+        ([e.row, e.column or _("（整个文件）"), e.message] for e in errors),
+    )
 
 
 # -- the template ------------------------------------------------------------------------
@@ -292,12 +338,19 @@ WIDTHS = {
     "家庭年收入": 12, "年刚性支出": 12, "开户银行": 16, "银行账号": 24, "备注": 24,
 }  # fmt: skip
 TEXT_COLUMNS = ("身份证号", "联系电话", "银行账号")
+MONEY_COLUMNS = ("家庭年收入", "年刚性支出")
 
 
 def template_units(user: User) -> list[str]:
-    """How each of the person's units is entered in 所属工会: its name, or
-    its code where another unit anywhere bears the same name."""
-    units = list(units_for(user, "household.edit").filter(is_active=True).order_by("path"))
+    """How each of the person's units is entered in 所属工会."""
+    return unit_labels(
+        list(units_for(user, "household.edit").filter(is_active=True).order_by("path"))
+    )
+
+
+def unit_labels(units: list[Unit]) -> list[str]:
+    """How each unit is entered in 所属工会: its name, or its code where
+    another unit anywhere bears the same name."""
     shared = set(
         Unit.objects.filter(name__in=[u.name for u in units])
         .values("name")
@@ -308,34 +361,10 @@ def template_units(user: User) -> list[str]:
     return [u.code if u.name in shared else u.name for u in units]
 
 
-def template_xlsx(user: User) -> bytes:
-    units = template_units(user)
-    tiers = list(Tier.objects.filter(is_active=True).values_list("name", flat=True))
-    causes = list(Cause.objects.filter(is_active=True).values_list("name", flat=True))
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = SHEET_NAME
-    lists = book.create_sheet(LISTS_SHEET)
-    guide = book.create_sheet(GUIDE_SHEET)
-
-    column = {name: get_column_letter(i) for i, name in enumerate(HEADERS, start=1)}
-    header_fill = PatternFill("solid", fgColor="F0EFE9")
-    for i, name in enumerate(HEADERS, start=1):
-        cell = sheet.cell(row=1, column=i, value=name)
-        cell.font = Font(bold=True, color="B3261E" if name in REQUIRED else "000000")
-        cell.fill = header_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        cell.comment = Comment(str(HINTS[name]), _("工会帮扶管理"), width=260, height=110)
-        sheet.column_dimensions[column[name]].width = WIDTHS[name]
-    for name in TEXT_COLUMNS:
-        sheet.column_dimensions[column[name]].number_format = "@"
-    for name in ("家庭年收入", "年刚性支出"):
-        sheet.column_dimensions[column[name]].number_format = "0.00"
-    sheet.freeze_panes = "A2"
-
-    example = {
+def example_household(units: list[str], tiers: list[str], causes: list[str]) -> dict[str, Any]:
+    """The template's example row (the register template's starts from it),
+    given the drop-downs' values."""
+    return {
         "户主姓名": "王秀兰",
         "身份证号": EXAMPLE_ID,
         "联系电话": "13812345678",
@@ -352,68 +381,54 @@ def template_xlsx(user: User) -> bytes:
         "银行账号": "6222021234567890123",
         "备注": _("示例行：导入前请删除本行"),
     }
-    for i, name in enumerate(HEADERS, start=1):
-        cell = sheet.cell(row=2, column=i, value=example[name])
-        cell.font = Font(italic=True, color="6B6B6B")
-        if name in TEXT_COLUMNS:
-            cell.number_format = "@"
-        elif name in ("家庭年收入", "年刚性支出"):
-            cell.number_format = "0.00"
+
+
+def template_xlsx(user: User) -> bytes:
+    units = template_units(user)
+    tiers = list(Tier.objects.filter(is_active=True).values_list("name", flat=True))
+    causes = list(Cause.objects.filter(is_active=True).values_list("name", flat=True))
+
+    book, (sheet,), lists, guide = template_book(SHEET_NAME)
+    column = {name: get_column_letter(i) for i, name in enumerate(HEADERS, start=1)}
+    write_headers(sheet, HEADERS, required=REQUIRED, hints=HINTS, widths=WIDTHS)
+    formats = {**dict.fromkeys(TEXT_COLUMNS, "@"), **dict.fromkeys(MONEY_COLUMNS, "0.00")}
+    for name, number_format in formats.items():
+        sheet.column_dimensions[column[name]].number_format = number_format
+
+    example = example_household(units, tiers, causes)
+    write_example(sheet, HEADERS, example, formats)
 
     # The lists the drop-downs read, on a sheet the person does not see.
-    for i, (title, values) in enumerate(
-        (("所属工会", units), ("困难类别", tiers), ("致困原因", causes)), start=1
-    ):
-        lists.cell(row=1, column=i, value=title)
-        for r, value in enumerate(values, start=2):
-            lists.cell(row=r, column=i, value=value)
-    lists.sheet_state = "hidden"
-
-    def source(index: int, count: int) -> str:
-        letter = get_column_letter(index)
-        return f"'{LISTS_SHEET}'!${letter}$2:${letter}${max(count, 1) + 1}"
+    write_lists(lists, (("所属工会", units), ("困难类别", tiers), ("致困原因", causes)))
 
     last = TEMPLATE_ROWS + 1
 
     def rows_of(name: str) -> str:
         return f"{column[name]}2:{column[name]}{last}"
 
-    def choice(name: str, formula: str, *, strict: bool = True, prompt: str = "") -> None:
-        rule = DataValidation(type="list", formula1=formula, allow_blank=True)
-        rule.showErrorMessage = strict
-        rule.errorTitle = _("不在列表中")
-        rule.error = _("请从下拉列表中选择。")
-        if prompt:
-            rule.showInputMessage = True
-            rule.promptTitle = name
-            rule.prompt = prompt
-        rule.add(rows_of(name))
-        sheet.add_data_validation(rule)
-
-    choice("所属工会", source(1, len(units)))
-    choice("困难类别", source(2, len(tiers)))
-    choice("主要致困原因", source(3, len(causes)))
+    add_choice(sheet, rows_of("所属工会"), list_source(1, len(units)))
+    add_choice(sheet, rows_of("困难类别"), list_source(2, len(tiers)))
+    add_choice(sheet, rows_of("主要致困原因"), list_source(3, len(causes)))
     # Several causes go in one cell, so the list only suggests.
-    choice(
-        "次要致困原因",
-        source(3, len(causes)),
+    add_choice(
+        sheet,
+        rows_of("次要致困原因"),
+        list_source(3, len(causes)),
         strict=False,
         prompt=_("可选一个，或填写多个并用“、”分隔。"),
+        prompt_title="次要致困原因",
     )
     size = DataValidation(type="whole", operator="between", formula1="1", formula2="99")
     size.error, size.errorTitle = _("家庭人口应为 1 到 99 的整数。"), _("家庭人口")
     size.add(rows_of("家庭人口"))
     sheet.add_data_validation(size)
-    for name in ("家庭年收入", "年刚性支出"):
+    for name in MONEY_COLUMNS:
         money = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
         money.error, money.errorTitle = _("金额应为不小于 0 的数字，最多两位小数。"), name
         money.add(rows_of(name))
         sheet.add_data_validation(money)
 
-    guide.column_dimensions["A"].width = 16
-    guide.column_dimensions["B"].width = 90
-    guide.append([_("困难职工家庭档案导入模板 填写说明")])
-    guide["A1"].font = Font(bold=True, size=14)
+    start_guide(guide, _("困难职工家庭档案导入模板 填写说明"))
     guide.append([_("每行一户，从第 2 行起填写；第 2 行是示例，导入前请删除。红色表头为必填。")])
     guide.append([_("不要修改、删除或增加表头；不要使用公式；文件不超过 %(mb)s MB。")
                   % {"mb": MAX_BYTES // (1024 * 1024)}])  # fmt: skip
@@ -422,17 +437,14 @@ def template_xlsx(user: User) -> bytes:
     guide.append([_("列"), _("填写要求")])
     for name in HEADERS:
         guide.append([name, str(HINTS[name])])
-
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(book)
 
 
 def preview_errors(job: Job) -> list[CellError]:
     return [CellError(*entry) for entry in job.result.get("errors", [])]
 
 
-def job_summary(job: Job) -> dict[str, Any]:
+def job_summary(job: Job, *, check_kinds: Collection[str] = (CHECK_KIND,)) -> dict[str, Any]:
     """What the preview page says about a finished import job."""
     result = job.result or {}
     return {
@@ -443,6 +455,6 @@ def job_summary(job: Job) -> dict[str, Any]:
         "units": sorted((result.get("units") or {}).items(), key=lambda i: -i[1]),
         "confirmed": bool(result.get("run_job")),
         "run_job": result.get("run_job") if (result.get("run_job") or 0) > 0 else None,
-        "is_check": job.kind == CHECK_KIND,
+        "is_check": job.kind in check_kinds,
         "filename": result.get("filename") or job.params.get("filename", ""),
     }

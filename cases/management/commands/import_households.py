@@ -12,47 +12,18 @@ unless every row is good. Progress goes to stderr as a text bar.
 --dry-run  check only; nothing is written.
 """
 
-import time
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.core.management.base import CommandError, CommandParser
 from django.test.utils import override_settings
 
-from accounts.models import Unit, User
 from cases.import_sheet import CellError, check_upload, probe, read_sheet
+from cases.management.import_command import ImportCommand, ProgressBar
 from cases.services.imports import ImportRejected, households_import
 
 
-class ProgressBar:
-    """`[#########-----------]  45%  45,000/100,000 行` on one line, redrawn."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: OutputWrapper, label: str) -> None:
-        self.stream = stream
-        self.label = label
-        self._last = 0.0
-        self._ended = False
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if self._ended or (now - self._last < 0.2 and done < total):
-            return
-        self._last = now
-        total = max(total, done, 1)
-        share = done / total
-        filled = int(self.WIDTH * share)
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {share:4.0%} {done:,}/{total:,} 行", ending="")
-        if done >= total:
-            self.stream.write("")
-            self._ended = True
-        self.stream.flush()
-
-
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = "从导入模板（.xlsx）批量导入困难职工家庭档案：先检查全部行，有任何错误则不导入。"
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -62,9 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="", help="以该用户身份导入（按其建档权限）")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"找不到文件：{path}")
+        path = self._file(options["file"])
         actor = self._user(options["user"])
         scope = self._unit(options["unit"])
         dry_run: bool = options["dry_run"]
@@ -96,32 +65,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc) or "无权导入。") from exc
         if not report.ok:
             self._fail(report.errors)
-        for name, count in report.units.items():
-            self.stdout.write(f"  {name}：{count:,} 户")
+        self._units(report.units, "户")
         if dry_run:
             self.stdout.write(
                 self.style.SUCCESS(f"检查通过：可导入 {report.valid:,} 户（--dry-run，未写入）。")
             )
         else:
             self.stdout.write(self.style.SUCCESS(f"已导入 {report.imported:,} 户家庭档案。"))
-
-    def _fail(self, errors: list[CellError]) -> None:
-        for error in errors:
-            self.stdout.write(str(error))
-        raise CommandError(f"共 {len(errors)} 处错误，未导入任何数据。")
-
-    def _user(self, username: str) -> User | None:
-        if not username:
-            return None
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"没有用户名为“{username}”的有效用户。")
-        return user
-
-    def _unit(self, code: str) -> Unit | None:
-        if not code:
-            return None
-        unit = Unit.objects.filter(code=code).first()
-        if unit is None:
-            raise CommandError(f"没有单位代码为“{code}”的工会。")
-        return unit
