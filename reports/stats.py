@@ -7,10 +7,20 @@ every union below it: a row per direct child union, rolled up over the
 child's subtree (one query for the subtree's paths, then a dictionary
 lookup per grouped row), plus a row for the union's own households.
 
+Any period may be chosen, several years included: the money tables have a
+column group per calendar year (and one for the whole period), every
+figure is by value date (the day money was paid, lent, repaid or received),
+and month tables are shown only while the period is short enough to read.
+Different money is never added together: grants (cash), goods (valued),
+loans (lent, repaid, outstanding) and mutual-aid claims are tables of their
+own, each with its own subtotal; households are counted once per table by
+the database, beside person-times.
+
 The page, the PDF and the workbook all draw the same `Statistics`, so their
 numbers agree. Each table is a `generators.base.Table` (rows already in
 memory: they are bounded by unions × tiers, causes or months, never by
 households), so the documents' PDF table and workbook helpers draw it.
+The tables are grouped in `Section`s, the headings of the page and the PDF.
 """
 
 import datetime
@@ -20,25 +30,29 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from accounts.models import Unit
 from cases import clock
-from cases.models import Cause, Helper, Household, StatusChange, Tier, Visit
+from cases.models import Cause, FileCategory, Helper, Household, StatusChange, Tier, Visit
 from cases.models import HouseholdStatus as S
 from cases.services.followup import visit_cutoff, visit_interval
-from funds.models import FundSource
-from programs.models import AidPayment
+from funds.models import EntryKind, IncomeSource, LedgerEntry
+from programs.models import AidPayment, Claim, ClaimStatus, Kind, Loan, Repayment
 
 from .charts import Series, bar_chart
 from .generators.base import INT, MONEY, TEXT, Column, Row, Table, money
 
 ZERO = Decimal("0.00")
-# A period may span at most this many months: the month tables stay readable.
-MAX_MONTHS = 36
+# Month tables (one row a month) are shown for periods up to this many
+# months; longer periods have only the per-year tables, which always show.
+MONTH_TABLES_MAX = 36
+# Each year of the period is a column group; past this the tables would be
+# hundreds of columns wide, of no use on a page or a printed sheet.
+MAX_YEARS = 20
 
 
 @dataclass(frozen=True)
@@ -104,22 +118,40 @@ def _shown(value: Any, column: Column) -> str:
 
 
 def _table(
-    key: str, title: str, columns: list[Column], data: list[Row], note: str = ""
+    key: str,
+    title: str,
+    columns: list[Column],
+    data: list[Row],
+    note: str = "",
+    *,
+    distinct: dict[str, Any] | None = None,
+    total_label: str = "",
 ) -> StatTable:
     """Totals are the sums of the grouped rows' numeric columns: the rows
-    come from the database's GROUP BY, so this adds a few dozen numbers."""
+    come from the database's GROUP BY, so this adds a few dozen numbers.
+    `distinct` replaces the totals of columns that must not be added up
+    (households: one household helped by two programs is one household),
+    with figures the database counted without double counting."""
     totals: dict[str, Any] = {}
     for index, column in enumerate(columns):
         if column.kind == INT:
             totals[column.key] = sum(int(row[index] or 0) for row in data)
         elif column.kind == MONEY:
             totals[column.key] = money(sum((row[index] or ZERO for row in data), ZERO))
+    totals.update(distinct or {})
     rows = list(data)
 
     def iterate() -> Iterator[Row]:
         return iter(rows)
 
-    table = Table(columns=columns, rows=iterate, count=len(rows), totals=totals, sheet=title)
+    table = Table(
+        columns=columns,
+        rows=iterate,
+        count=len(rows),
+        totals=totals,
+        sheet=title,
+        total_label=total_label,
+    )
     return StatTable(key=key, title=title, table=table, data=rows, note=note)
 
 
@@ -191,6 +223,58 @@ def _in_unit(scope: Scope, prefix: str) -> Q:
 
 def _period(field_name: str, scope: Scope) -> Q:
     return Q(**{f"{field_name}__gte": scope.date_from, f"{field_name}__lte": scope.date_to})
+
+
+@dataclass(frozen=True)
+class Span:
+    """A column group of the per-year tables: one calendar year of the
+    period (cut to the period at either end), or the whole period."""
+
+    key: str
+    label: str
+    start: datetime.date
+    end: datetime.date
+    year: int = 0  # the calendar year; 0 for the whole period
+
+    def on(self, field_name: str) -> Q:
+        """Rows whose value date falls in the span."""
+        return Q(**{f"{field_name}__gte": self.start, f"{field_name}__lte": self.end})
+
+
+def years(scope: Scope) -> list[Span]:
+    """One span per calendar year the period touches."""
+    return [
+        Span(
+            f"y{year}",
+            _("%(y)s年") % {"y": year},
+            max(scope.date_from, datetime.date(year, 1, 1)),
+            min(scope.date_to, datetime.date(year, 12, 31)),
+            year,
+        )
+        for year in range(scope.date_from.year, scope.date_to.year + 1)
+    ]
+
+
+def spans(scope: Scope) -> list[Span]:
+    """The year spans, and the whole period after them when it has more
+    than one year (a single year's column is already the period's)."""
+    out = years(scope)
+    if len(out) > 1:
+        out.append(Span("all", _("期间合计"), scope.date_from, scope.date_to))
+    return out
+
+
+def show_months(scope: Scope) -> bool:
+    return len(months(scope)) <= MONTH_TABLES_MAX
+
+
+def _span_columns(groups: list[Span], parts: list[tuple[str, str, str, int]]) -> list[Column]:
+    """For each span, one column per (key, label, kind, width) part."""
+    return [
+        Column(f"{span.key}_{key}", f"{span.label}{label}", kind, width)
+        for span in groups
+        for key, label, kind, width in parts
+    ]
 
 
 # -- 1. households by tier × cause × unit -----------------------------------------
@@ -273,13 +357,14 @@ def household_tables(scope: Scope, roll: Rollup) -> tuple[StatTable, StatTable]:
 # -- 2. new files, exits, relapses per month -------------------------------------------
 
 
-def movement_table(scope: Scope) -> StatTable:
+def movement_tables(scope: Scope) -> tuple[StatTable, StatTable]:
     """Two grouped queries. New files: households whose file date (建档日期)
     falls in the month. Relapses (返贫): those of them whose history has an
     earlier exit, i.e. files re-opened after an exit (case_reopen leaves a
     StatusChange to 已退出) and filed again; a re-filed household keeps only
     its latest file date, so it counts as new in the month it was filed again.
-    Exits: households whose exit date (退出日期) falls in the month."""
+    Exits: households whose exit date (退出日期) falls in the month. The
+    year table adds the months up, so it needs no query of its own."""
     exited_before = StatusChange.objects.filter(
         household=OuterRef("pk"), to_status=S.EXITED, at__date__lt=OuterRef("filed_on")
     )
@@ -299,105 +384,546 @@ def movement_table(scope: Scope) -> StatTable:
     )
     new = {_month(g["month"]): (g["new"], g["relapses"]) for g in filed}
     gone = {_month(g["month"]): g["n"] for g in exits}
-    columns = [
-        Column("month", _("月份"), TEXT, 12),
-        Column("new", _("新建档"), INT, 9),
-        Column("relapses", _("其中返贫再建档"), INT, 12),
-        Column("exits", _("退出"), INT, 9),
-        Column("net", _("净增"), INT, 9),
-    ]
-    rows = []
+    figures = [("new", _("新建档")), ("relapses", _("其中返贫再建档")), ("exits", _("退出"))]
+    month_rows = []
+    by_year: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for day in months(scope):
         n, r = new.get(day, (0, 0))
         e = gone.get(day, 0)
-        rows.append((month_label(day), n, r, e, n - e))
+        month_rows.append((month_label(day), n, r, e, n - e))
+        line = by_year[day.year]
+        line[0] += n
+        line[1] += r
+        line[2] += e
+    tail = [
+        *(Column(key, label, INT, 10) for key, label in figures),
+        Column("net", _("净增"), INT, 9),
+    ]
+    year_rows = []
+    for span in years(scope):
+        n, r, e = by_year[span.year]
+        year_rows.append((span.label, n, r, e, n - e))
     note = _(
         "新建档按建档日期、退出按退出日期统计；返贫再建档指曾经退出后重新建档的家庭，已计入新建档。"
     )
-    return _table("movements", _("建档、退出与返贫（按月）"), columns, rows, note)
+    return (
+        _table(
+            "movements",
+            _("建档、退出与返贫（按月）"),
+            [Column("month", _("月份"), TEXT, 12), *tail],
+            month_rows,
+            note,
+        ),
+        _table(
+            "movements_years",
+            _("建档、退出与返贫（按年度）"),
+            [Column("year", _("年度"), TEXT, 12), *tail],
+            year_rows,
+            note,
+        ),
+    )
 
 
-# -- 3. aid by program × fund source × month --------------------------------------------
+# -- 3. households by file category × tier --------------------------------------------
 
 
-def aid_tables(scope: Scope) -> tuple[StatTable, StatTable, StatTable]:
-    """One grouped query over the live aid payments (a reversed payment and
-    its reversing entry cancel out, so payments minus reversals is the live
-    payments' ledger amounts), by program, fund source and month of payment,
-    for households of the union's subtree. 人次: one per live payment."""
+def category_table(scope: Scope, tiers: StatTable) -> StatTable:
+    """Filed households in force by file category (档案分类) and tier: one
+    grouped query over the many-to-many (a household without a category
+    gives one row with none), one for the categories. A household may carry
+    several categories, so the rows are not added up: the last line is the
+    households in force, each once, taken from the tier table."""
     grouped = list(
+        Household.objects.filter(_in_unit(scope, ""), status=S.FILED)
+        .values("categories__id", "tier_id")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+    tier_cols = [c for c in tiers.columns if c.key.startswith("tier_")]
+    by_category: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for g in grouped:
+        line = by_category[g["categories__id"]]
+        line[_tier_key(g["tier_id"])] += g["n"]
+        line["households"] += g["n"]
+    seen = set(by_category)
+    labels: list[tuple[int | None, str]] = [
+        (pk, name)
+        for pk, name, active in FileCategory.objects.values_list("pk", "name", "is_active")
+        if active or pk in seen
+    ]
+    if None in seen:
+        labels.append((None, _("未分类")))
+    columns = [
+        Column("category", _("档案分类"), TEXT, 16),
+        *tier_cols,
+        Column("households", _("户数"), INT, 9),
+    ]
+    rows = [(name, *(by_category[pk][c.key] for c in columns[1:])) for pk, name in labels]
+    # Each household once: the tier table's totals count the same households.
+    distinct = {c.key: tiers.table.totals[c.key] for c in columns[1:]}
+    note = _(
+        "一户可属多个档案分类，各分类户数相加可能多于在档户数；最后一行为在档户数（每户计一次）。"
+    )
+    return _table(
+        "file_categories",
+        _("在档困难职工家庭（按档案分类和困难类别）"),
+        columns,
+        rows,
+        note,
+        distinct=distinct,
+        total_label=_("在档户数（不重复）"),
+    )
+
+
+# -- 4. money: grants, goods, loans, mutual-aid claims, receipts -----------------------
+#
+# Each kind of money has its own table with its own subtotal; no figure adds
+# two kinds together (a loan comes back, a grant does not; goods are valued,
+# not paid). Every period figure is by value date (paid_on, issued_on,
+# occurred_on), never the moment a row was typed in. Each table is one
+# grouped query with a conditional sum per year column, plus one aggregate
+# for the households counted once across its rows.
+
+
+def _households_part() -> tuple[str, str, str, int]:
+    return ("households", _("户数"), INT, 7)
+
+
+def _times_part() -> tuple[str, str, str, int]:
+    return ("times", _("人次"), INT, 7)
+
+
+def _goods_part() -> Case:
+    # A goods program's handout is goods through and through, whatever an
+    # older row's goods_value says; otherwise goods_value is the goods part.
+    return Case(
+        When(application__program__kind=Kind.GOODS, then=F("amount")),
+        default=F("goods_value"),
+    )
+
+
+def _handouts(scope: Scope) -> Any:
+    """Live aid payments of the period that are neither loans nor mutual-aid
+    claims: reversed payments are left out altogether."""
+    return (
         AidPayment.objects.filter(
             _in_unit(scope, "application__household__"),
             _period("paid_on", scope),
             reversal__isnull=True,
+            loan__isnull=True,
+            application__claim__isnull=True,
         )
+        .exclude(application__program__kind=Kind.LOAN)
+        .annotate(goods_part=_goods_part())
+        .annotate(cash_part=F("amount") - F("goods_part"))
+    )
+
+
+def _handout_aggregates(groups: list[Span], part: str) -> dict[str, Any]:
+    has = Q(**{f"{part}_part__gt": 0})
+    out: dict[str, Any] = {}
+    for span in groups:
+        when = has & span.on("paid_on")
+        out[f"{span.key}_households"] = Count(
+            "application__household_id", distinct=True, filter=when
+        )
+        out[f"{span.key}_times"] = Count("pk", filter=when)
+        out[f"{span.key}_amount"] = Sum(f"{part}_part", filter=when)
+    return out
+
+
+def handout_tables(scope: Scope) -> tuple[StatTable, StatTable]:
+    """补助（现金） and 实物（折价）: a cash-and-goods handout gives its cash
+    part to the first table and its goods value to the second, and counts a
+    person-time in each. Four queries: the rows and the households counted
+    once, for each table."""
+    groups = spans(scope)
+    out = []
+    for part, key, title, amount_label, note in (
+        (
+            "cash",
+            "grants",
+            _("帮扶补助（现金）"),
+            _("金额"),
+            _(
+                "按发放日期统计已发放且未冲正的现金补助（现金加实物的发放只计现金部分）；"
+                "不含借款和互助金。户数为受助家庭数（每户计一次），人次为发放笔数。"
+            ),
+        ),
+        (
+            "goods",
+            "goods",
+            _("实物帮扶（折价）"),
+            _("折价"),
+            _(
+                "按发放日期统计已发放且未冲正的实物（按折价计），现金加实物的发放只计实物部分；"
+                "实物折价不与现金补助相加。"
+            ),
+        ),
+    ):
+        aggregates = _handout_aggregates(groups, part)
+        rows_q = (
+            _handouts(scope)
+            .values("application__program_id", "application__program__name")
+            .annotate(**aggregates)
+            .order_by()
+        )
+        households = {k: v for k, v in aggregates.items() if k.endswith("_households")}
+        once = _handouts(scope).aggregate(**households)
+        parts = [_households_part(), _times_part(), ("amount", amount_label, MONEY, 12)]
+        columns = [Column("program", _("帮扶项目"), TEXT, 20), *_span_columns(groups, parts)]
+        rows = []
+        for g in sorted(
+            rows_q, key=lambda g: (g["application__program__name"], g["application__program_id"])
+        ):
+            values = [g[c.key] for c in columns[1:]]
+            if not any(values):
+                continue  # a program whose handouts are all of the other part
+            rows.append(
+                (
+                    g["application__program__name"],
+                    *(
+                        money(v) if c.kind == MONEY else v
+                        for c, v in zip(columns[1:], values, strict=True)
+                    ),
+                )
+            )
+        out.append(_table(key, title, columns, rows, note, distinct=once, total_label=_("小计")))
+    return out[0], out[1]
+
+
+def handout_month_table(scope: Scope) -> StatTable:
+    """Cash and goods per month of payment (one grouped query), kept apart."""
+    grouped = (
+        _handouts(scope)
         .annotate(month=TruncMonth("paid_on"))
-        .values("application__program_id", "application__program__name", "fund__source", "month")
-        .annotate(n=Count("pk"), amount=Sum("entry__amount"))
+        .values("month")
+        .annotate(
+            cash_times=Count("pk", filter=Q(cash_part__gt=0)),
+            cash=Sum("cash_part"),
+            goods_times=Count("pk", filter=Q(goods_part__gt=0)),
+            goods=Sum("goods_part"),
+        )
         .order_by()
     )
-    sources = dict(FundSource.choices)
-    # Sources in the order the fund form lists them, not by their names.
-    order = {code: index for index, code in enumerate(sources)}
-    by_program: dict[tuple[str, int, int, str], list[Any]] = {}
-    by_month: dict[datetime.date, list[Any]] = defaultdict(lambda: [0, ZERO])
-    detail = []
-    for g in grouped:
-        code = g["fund__source"]
-        source = str(sources.get(code, code))
-        rank = order.get(code, len(order))
-        key = (g["application__program__name"], g["application__program_id"], rank, source)
-        line = by_program.setdefault(key, [0, ZERO])
-        amount = money(g["amount"])
-        line[0] += g["n"]
-        line[1] += amount
-        day = _month(g["month"])
-        by_month[day][0] += g["n"]
-        by_month[day][1] += amount
-        detail.append((day, g["application__program__name"], rank, source, g["n"], amount))
+    by_month = {_month(g["month"]): g for g in grouped}
+    columns = [
+        Column("month", _("月份"), TEXT, 12),
+        Column("cash_times", _("现金补助人次"), INT, 10),
+        Column("cash", _("现金补助金额"), MONEY, 14),
+        Column("goods_times", _("实物人次"), INT, 10),
+        Column("goods", _("实物折价"), MONEY, 14),
+    ]
+    rows = []
+    for day in months(scope):
+        g = by_month.get(day, {})
+        rows.append(
+            (
+                month_label(day),
+                g.get("cash_times", 0),
+                money(g.get("cash")),
+                g.get("goods_times", 0),
+                money(g.get("goods")),
+            )
+        )
+    note = _("现金补助与实物折价分列，不相加；不含借款和互助金。")
+    return _table("aid_months", _("帮扶补助与实物（按月）"), columns, rows, note)
 
-    program_cols = [
-        Column("program", _("帮扶项目"), TEXT, 22),
-        Column("source", _("资金来源"), TEXT, 12),
-        Column("times", _("人次"), INT, 8),
-        Column("amount", _("金额（元）"), MONEY, 14),
+
+def loan_table(scope: Scope) -> StatTable:
+    """借款: principal lent (by the day it was paid out), principal repaid
+    (by the day it was repaid) and principal outstanding at the end of each
+    year, per loan program. Three queries: loans, repayments, and the
+    borrowing households counted once. A reversed loan payment or a
+    reversed repayment is left out, as if it had never been made."""
+    groups = spans(scope)
+    loans = Loan.objects.filter(
+        _in_unit(scope, "household__"),
+        payment__reversal__isnull=True,
+        issued_on__lte=scope.date_to,
+    )
+    repayments = Repayment.objects.filter(
+        _in_unit(scope, "loan__household__"),
+        loan__payment__reversal__isnull=True,
+        entry__reversed_by__isnull=True,
+        paid_on__lte=scope.date_to,
+    )
+    lent: dict[str, Any] = {}
+    households: dict[str, Any] = {}
+    back: dict[str, Any] = {}
+    for span in groups:
+        lent[f"{span.key}_households"] = households[f"{span.key}_households"] = Count(
+            "household_id", distinct=True, filter=span.on("issued_on")
+        )
+        lent[f"{span.key}_times"] = Count("pk", filter=span.on("issued_on"))
+        lent[f"{span.key}_lent"] = Sum("principal", filter=span.on("issued_on"))
+        lent[f"{span.key}_lent_to_end"] = Sum("principal", filter=Q(issued_on__lte=span.end))
+        back[f"{span.key}_repaid"] = Sum("amount", filter=span.on("paid_on"))
+        back[f"{span.key}_repaid_to_end"] = Sum("amount", filter=Q(paid_on__lte=span.end))
+    lent_rows = {
+        (g["application__program__name"], g["application__program_id"]): g
+        for g in loans.values("application__program_id", "application__program__name")
+        .annotate(**lent)
+        .order_by()
+    }
+    back_rows = {
+        g["loan__application__program_id"]: g
+        for g in repayments.values("loan__application__program_id").annotate(**back).order_by()
+    }
+    once = loans.aggregate(**households)
+    parts = [
+        _households_part(),
+        _times_part(),
+        ("lent", _("放款"), MONEY, 12),
+        ("repaid", _("收回"), MONEY, 12),
+        ("outstanding", _("期末未还"), MONEY, 12),
     ]
-    program_rows = [
-        (name, source, times, money(amount))
-        for (name, _pk, _rank, source), (times, amount) in sorted(by_program.items())
-    ]
-    month_cols = [
-        Column("month", _("月份"), TEXT, 12),
-        Column("times", _("人次"), INT, 8),
-        Column("amount", _("金额（元）"), MONEY, 14),
-    ]
-    month_rows = [
-        (month_label(day), by_month[day][0], money(by_month[day][1])) for day in months(scope)
-    ]
-    detail_cols = [
-        Column("month", _("月份"), TEXT, 12),
-        Column("program", _("帮扶项目"), TEXT, 22),
-        Column("source", _("资金来源"), TEXT, 12),
-        Column("times", _("人次"), INT, 8),
-        Column("amount", _("金额（元）"), MONEY, 14),
-    ]
-    detail_rows = [
-        (month_label(day), name, source, n, amount)
-        for day, name, _rank, source, n, amount in sorted(detail, key=lambda d: d[:3])
-    ]
-    note = _("按发放日期统计已发放且未冲正的帮扶资金；冲正的发放不计入。人次为发放笔数。")
-    return (
-        _table(
-            "aid_programs", _("帮扶资金发放（按项目和资金来源）"), program_cols, program_rows, note
-        ),
-        _table("aid_months", _("帮扶资金发放（按月）"), month_cols, month_rows),
-        _table(
-            "aid_detail", _("帮扶资金发放明细（按月、项目和资金来源）"), detail_cols, detail_rows
-        ),
+    columns = [Column("program", _("借款项目"), TEXT, 20), *_span_columns(groups, parts)]
+    rows = []
+    for (name, pk), g in sorted(lent_rows.items()):
+        r = back_rows.get(pk, {})
+        values: list[Any] = [name]
+        for span in groups:
+            k = span.key
+            outstanding = money(g[f"{k}_lent_to_end"]) - money(r.get(f"{k}_repaid_to_end"))
+            values += [
+                g[f"{k}_households"],
+                g[f"{k}_times"],
+                money(g[f"{k}_lent"]),
+                money(r.get(f"{k}_repaid")),
+                outstanding,
+            ]
+        rows.append(tuple(values))
+    note = _(
+        "借款单独统计，不与补助相加：放款按放款日期、收回按还款日期统计，"
+        "期末未还为该年末（或统计期末）尚未归还的本金；户数为借款家庭数，人次为放款笔数。"
+    )
+    return _table(
+        "loans",
+        _("借款（放款、收回与未还）"),
+        columns,
+        rows,
+        note,
+        distinct=once,
+        total_label=_("小计"),
     )
 
 
-# -- 4. visits done vs due ----------------------------------------------------------
+def _claims(scope: Scope) -> Any:
+    """Mutual-aid claims paid in the period, by the members' unions. A claim
+    is paid from the cooperative's fund by its own ledger entry (paid while
+    that entry stands, on `paid_on`); a claim from before that was paid
+    through its aid application, so its live payment marks it paid, on that
+    payment's paid_on. Either way the value date decides the period."""
+    legacy_paid_on = AidPayment.objects.filter(
+        application=OuterRef("application_id"), reversal__isnull=True
+    ).values("paid_on")[:1]
+    return (
+        Claim.objects.filter(
+            Q(member__unit__path__startswith=scope.unit.path),
+            Q(status=ClaimStatus.PAID, entry__isnull=False, entry__reversed_by__isnull=True)
+            | Q(entry__isnull=True, application__isnull=False),
+        )
+        .annotate(
+            value_on=Case(
+                When(entry__isnull=False, then=F("paid_on")),
+                default=Subquery(legacy_paid_on),
+            )
+        )
+        .filter(_period("value_on", scope))
+    )
+
+
+def claim_table(scope: Scope) -> StatTable:
+    """互助金: paid claims by category. Two queries: the rows, and the
+    members counted once."""
+    groups = spans(scope)
+    aggregates: dict[str, Any] = {}
+    members: dict[str, Any] = {}
+    for span in groups:
+        when = span.on("value_on")
+        aggregates[f"{span.key}_households"] = members[f"{span.key}_households"] = Count(
+            "member_id", distinct=True, filter=when
+        )
+        aggregates[f"{span.key}_times"] = Count("pk", filter=when)
+        aggregates[f"{span.key}_amount"] = Sum("amount", filter=when)
+    grouped = sorted(
+        _claims(scope)
+        .values("category_id", "category__name", "category__sort_order")
+        .annotate(**aggregates)
+        .order_by(),
+        key=lambda g: (g["category__sort_order"], g["category_id"]),
+    )
+    once = _claims(scope).aggregate(**members)
+    parts = [
+        ("households", _("人数"), INT, 7),
+        _times_part(),
+        ("amount", _("金额"), MONEY, 12),
+    ]
+    columns = [Column("category", _("互助类别"), TEXT, 16), *_span_columns(groups, parts)]
+    rows = [
+        (
+            g["category__name"],
+            *(money(g[c.key]) if c.kind == MONEY else g[c.key] for c in columns[1:]),
+        )
+        for g in grouped
+    ]
+    note = _(
+        "互助合作社已发放的互助金，按发放日期统计，冲正的不计入；单独统计，不与补助、借款相加。"
+        "人数为受助会员数（每人计一次），人次为发放笔数。"
+    )
+    return _table(
+        "claims",
+        _("互助金（按互助类别）"),
+        columns,
+        rows,
+        note,
+        distinct=once,
+        total_label=_("小计"),
+    )
+
+
+def receipt_table(scope: Scope) -> StatTable:
+    """收入（按资金来源）: receipts and donations into the funds of the union's
+    subtree, by source and year of value date; a cooperative's premiums are
+    receipts of the premium source like any other. A reversal of a receipt
+    is subtracted from its source in the year of the reversal's own value
+    date (amount × direction nets it out; the count goes down by one).
+    Loan repayments are money coming back, shown with the loans, not here.
+    Two queries: the grouped entries and the list of sources."""
+    groups = spans(scope)
+    receipt_kinds = [EntryKind.RECEIPT, EntryKind.DONATION]
+    entries = (
+        LedgerEntry.objects.filter(
+            _in_unit(scope, "fund__"),
+            _period("occurred_on", scope),
+        )
+        .filter(
+            Q(kind__in=receipt_kinds, repayment__isnull=True)
+            | Q(
+                kind=EntryKind.REVERSAL,
+                reverses__kind__in=receipt_kinds,
+                reverses__repayment__isnull=True,
+            )
+        )
+        .annotate(
+            source_key=Coalesce("source_id", "reverses__source_id"),
+            signed=F("amount") * F("direction"),
+        )
+    )
+    aggregates: dict[str, Any] = {}
+    for span in groups:
+        aggregates[f"{span.key}_times"] = Sum("direction", filter=span.on("occurred_on"))
+        aggregates[f"{span.key}_amount"] = Sum("signed", filter=span.on("occurred_on"))
+    grouped = {
+        g["source_key"]: g for g in entries.values("source_key").annotate(**aggregates).order_by()
+    }
+    labels: list[tuple[int | None, str]] = [
+        (pk, name)
+        for pk, name, active in IncomeSource.objects.values_list("pk", "name", "is_active")
+        if active or pk in grouped
+    ]
+    if None in grouped:
+        labels.append((None, _("未注明来源")))
+    parts = [("times", _("笔数"), INT, 7), ("amount", _("金额"), MONEY, 12)]
+    columns = [Column("source", _("资金来源"), TEXT, 16), *_span_columns(groups, parts)]
+    rows = []
+    for pk, name in labels:
+        g = grouped.get(pk, {})
+        rows.append(
+            (
+                name,
+                *(
+                    money(g.get(c.key)) if c.kind == MONEY else int(g.get(c.key) or 0)
+                    for c in columns[1:]
+                ),
+            )
+        )
+    note = _(
+        "各项资金收入（含捐款、互助会费）按到账日期统计；收入冲正按冲正日期从原资金来源中扣减"
+        "（金额减去、笔数减一）。借款还款不计入，见借款表。"
+    )
+    return _table(
+        "receipts", _("资金收入（按资金来源）"), columns, rows, note, total_label=_("收入合计")
+    )
+
+
+def fund_table(scope: Scope) -> StatTable:
+    """资金收支: for the funds of the union's subtree, per year, the opening
+    balance, what came in and went out by kind, reversals, and the closing
+    balance, from the ledger by value date. One grouped query: each entry
+    falls in one line (a payment is aid, a loan or a claim by what it paid),
+    with a sum before and a sum within each year. The rows are signed (in
+    positive, out negative), so the opening balance and the lines add up to
+    the closing balance, the table's last line."""
+    groups = spans(scope)
+    receipt_kinds = [EntryKind.RECEIPT, EntryKind.DONATION]
+    paid = Q(kind=EntryKind.PAYMENT)
+    line = Case(
+        When(Q(kind__in=receipt_kinds, repayment__isnull=False), then=Value("repaid")),
+        When(kind__in=receipt_kinds, then=Value("receipts")),
+        When(paid & Q(aid_payment__loan__isnull=False), then=Value("lent")),
+        When(paid & Q(coop_claim__isnull=False), then=Value("claims")),
+        When(paid & Q(aid_payment__application__claim__isnull=False), then=Value("claims")),
+        When(paid, then=Value("aid")),
+        default=F("kind"),
+    )
+    aggregates: dict[str, Any] = {}
+    for span in groups:
+        aggregates[f"{span.key}_before"] = Sum("signed", filter=Q(occurred_on__lt=span.start))
+        aggregates[f"{span.key}_in"] = Sum("signed", filter=span.on("occurred_on"))
+    grouped = {
+        g["line"]: g
+        for g in LedgerEntry.objects.filter(
+            _in_unit(scope, "fund__"), occurred_on__lte=scope.date_to
+        )
+        .annotate(line=line, signed=F("amount") * F("direction"))
+        .values("line")
+        .annotate(**aggregates)
+        .order_by()
+    }
+    lines = [
+        ("receipts", _("资金收入")),
+        ("repaid", _("借款还款")),
+        ("aid", _("帮扶补助与实物支出")),
+        ("lent", _("借款放款")),
+        ("claims", _("互助金支出")),
+        (EntryKind.TRANSFER_IN, _("调入")),
+        (EntryKind.TRANSFER_OUT, _("调出")),
+        (EntryKind.REVERSAL, _("冲正")),
+    ]
+    columns = [
+        Column("line", _("项目"), TEXT, 18),
+        *(Column(f"{span.key}_amount", span.label, MONEY, 14) for span in groups),
+    ]
+    opening = {
+        span.key: money(sum((money(g[f"{span.key}_before"]) for g in grouped.values()), ZERO))
+        for span in groups
+    }
+    rows: list[Row] = [(_("期初余额"), *(opening[span.key] for span in groups))]
+    closing = dict(opening)
+    for key, label in lines:
+        g = grouped.get(key, {})
+        values = [money(g.get(f"{span.key}_in")) for span in groups]
+        for span, value in zip(groups, values, strict=True):
+            closing[span.key] += value
+        rows.append((label, *values))
+    note = _(
+        "本工会及下属工会各项资金按发生日期（到账、发放、还款日期）统计；收入为正、支出为负，"
+        "期初余额加各行等于期末余额。冲正按冲正日期单列；下属工会之间的调入调出相互抵消。"
+    )
+    return _table(
+        "funds",
+        _("资金收支（按年度）"),
+        columns,
+        rows,
+        note,
+        distinct={f"{span.key}_amount": closing[span.key] for span in groups},
+        total_label=_("期末余额"),
+    )
+
+
+# -- 5. visits done vs due ----------------------------------------------------------
 
 
 def visit_table(scope: Scope, roll: Rollup) -> StatTable:
@@ -485,46 +1011,97 @@ class Chart:
 
 
 @dataclass
+class Section:
+    """A heading over tables that belong together (帮扶资金, 资金收入)."""
+
+    key: str
+    title: str
+    tables: list[StatTable]
+
+
+@dataclass
 class Statistics:
     scope: Scope
-    tables: list[StatTable]
+    sections: list[Section]
+
+    @property
+    def tables(self) -> list[StatTable]:
+        return [t for s in self.sections for t in s.tables]
 
     def get(self, key: str) -> StatTable:
         return next(t for t in self.tables if t.key == key)
 
+    def has(self, key: str) -> bool:
+        return any(t.key == key for t in self.tables)
+
     @property
     def charts(self) -> list[Chart]:
-        """Drawn from the tables' own rows and totals, never recomputed."""
+        """Drawn from the tables' own rows and totals, never recomputed: by
+        month when the month tables are shown, else by year."""
         tiers = self.get("tiers")
         tier_cols = [c for c in tiers.columns if c.key.startswith("tier_")]
-        days = months(self.scope)
-        one_year = len({d.year for d in days}) == 1
-        labels = [f"{d.month}月" if one_year else f"{d.year % 100:02d}/{d.month}" for d in days]
-        moves = self.get("movements").data
-        aid = self.get("aid_months").data
         out = [
             (
                 _("在档户数（按困难类别）"),
                 [c.label for c in tier_cols],
                 [Series(_("户数"), [tiers.table.totals[c.key] for c in tier_cols])],
                 False,
-            ),
-            (
-                _("每月新建档与退出户数"),
-                labels,
-                [
-                    Series(_("新建档"), [r[1] for r in moves]),
-                    Series(_("退出"), [r[3] for r in moves]),
-                ],
-                False,
-            ),
-            (
-                _("每月帮扶资金发放金额（元）"),
-                labels,
-                [Series(_("金额"), [r[2] for r in aid])],
-                True,
-            ),
+            )
         ]
+        if self.has("movements"):
+            days = months(self.scope)
+            one_year = len({d.year for d in days}) == 1
+            labels = [f"{d.month}月" if one_year else f"{d.year % 100:02d}/{d.month}" for d in days]
+            moves = self.get("movements").data
+            aid = self.get("aid_months").data
+            out += [
+                (
+                    _("每月新建档与退出户数"),
+                    labels,
+                    [
+                        Series(_("新建档"), [r[1] for r in moves]),
+                        Series(_("退出"), [r[3] for r in moves]),
+                    ],
+                    False,
+                ),
+                (
+                    _("每月现金补助与实物折价（元）"),
+                    labels,
+                    [
+                        Series(_("现金补助"), [r[2] for r in aid]),
+                        Series(_("实物折价"), [r[4] for r in aid]),
+                    ],
+                    True,
+                ),
+            ]
+        else:
+            moves = self.get("movements_years").data
+            groups = years(self.scope)
+            labels = [str(span.year) for span in groups]
+            totals = {key: self.get(key).table.totals for key in ("grants", "goods", "loans")}
+            out += [
+                (
+                    _("每年新建档与退出户数"),
+                    labels,
+                    [
+                        Series(_("新建档"), [r[1] for r in moves]),
+                        Series(_("退出"), [r[3] for r in moves]),
+                    ],
+                    False,
+                ),
+                (
+                    _("每年现金补助、实物折价与借款放款（元）"),
+                    labels,
+                    [
+                        Series(
+                            _("现金补助"), [totals["grants"][f"{s.key}_amount"] for s in groups]
+                        ),
+                        Series(_("实物折价"), [totals["goods"][f"{s.key}_amount"] for s in groups]),
+                        Series(_("借款放款"), [totals["loans"][f"{s.key}_lent"] for s in groups]),
+                    ],
+                    True,
+                ),
+            ]
         return [
             Chart(title, bar_chart(title, labels_, series, money=is_money))
             for title, labels_, series, is_money in out
@@ -532,22 +1109,28 @@ class Statistics:
 
 
 def statistics(scope: Scope) -> Statistics:
-    """Every table for the scope: a fixed number of queries (one for the
-    subtree, two for tiers and causes, one per grouped table, one for the
-    visit interval)."""
+    """Every table for the scope, from a fixed number of queries whatever
+    the number of households, payments or unions (one for the subtree, two
+    for tiers and causes, one per grouped table and one per table's
+    households counted once, one each for the file categories and income
+    sources, one for the visit interval)."""
     roll = rollup(scope.unit)
     tiers, causes = household_tables(scope, roll)
-    programs, by_month, detail = aid_tables(scope)
+    by_month, by_year = movement_tables(scope)
+    grants, goods = handout_tables(scope)
+    monthly = show_months(scope)
+    files = [tiers, causes, category_table(scope, tiers)]
+    files += [by_month, by_year] if monthly else [by_year]
+    aid = [grants, goods, loan_table(scope), claim_table(scope)]
+    if monthly:
+        aid.append(handout_month_table(scope))
     return Statistics(
         scope=scope,
-        tables=[
-            tiers,
-            causes,
-            movement_table(scope),
-            programs,
-            by_month,
-            detail,
-            visit_table(scope, roll),
+        sections=[
+            Section("households", _("困难职工家庭"), files),
+            Section("aid", _("帮扶资金（补助、实物、借款、互助金分别统计）"), aid),
+            Section("receipts", _("资金收入与收支"), [receipt_table(scope), fund_table(scope)]),
+            Section("visits", _("走访"), [visit_table(scope, roll)]),
         ],
     )
 

@@ -1,8 +1,9 @@
 """The statistics as a PDF and as a workbook, drawn from one `Statistics`.
 
 The PDF goes through `reports.pdf.render_pdf` with
-`templates/reports/pdf/statistics.html` (the charts inline as SVG, each table
-through the documents' `_table.html`); the workbook has one sheet per table,
+`templates/reports/pdf/statistics.html` (the charts inline as SVG, the
+sections with their tables through the documents' `_table.html`, landscape
+when the period spans several years); the workbook has one sheet per table,
 written with the documents' workbook helpers (frozen header, widths, number
 formats, a bold totals row). Neither computes a figure.
 """
@@ -20,7 +21,7 @@ from .generators.base import period_text
 from .pdf import document_number, render_pdf
 from .render.pdf import pdf_table
 from .render.xlsx import BOLD, HEADER_ROW, TITLE, _line, _styled, _text_cell
-from .stats import Statistics
+from .stats import Statistics, years
 
 TEMPLATE = "reports/pdf/statistics.html"
 
@@ -48,7 +49,15 @@ def statistics_pdf(stats: Statistics, doc_number: str) -> bytes:
         "scope": scope_text(stats),
         "period": period(stats),
         "charts": stats.charts,
-        "tables": [{"stat": t, "pdf": pdf_table(t.table)} for t in stats.tables],
+        "sections": [
+            {
+                "title": section.title,
+                "tables": [{"stat": t, "pdf": pdf_table(t.table)} for t in section.tables],
+            }
+            for section in stats.sections
+        ],
+        # A column group per year: several years need the width of the page.
+        "landscape": len(years(stats.scope)) > 1,
     }
     return render_pdf(TEMPLATE, context)
 

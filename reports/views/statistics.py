@@ -23,7 +23,7 @@ from accounts.models import Unit, User
 from accounts.scoping import require_action, units_for
 
 from ..render import CONTENT_TYPES
-from ..stats import MAX_MONTHS, Scope, default_period, statistics
+from ..stats import MAX_YEARS, Scope, default_period, statistics
 from ..stats_export import number, statistics_pdf, statistics_xlsx
 
 VIEW = "household.view"
@@ -56,12 +56,15 @@ class StatisticsFilter(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
+        # Any range, several years included: each year gets its own column,
+        # and month tables are left out of long ranges (reports.stats).
         if start and end:
             if start > end:
                 self.add_error("date_to", _("统计期间的结束日期不能早于开始日期。"))
-            elif (end.year - start.year) * 12 + end.month - start.month + 1 > MAX_MONTHS:
+            elif end.year - start.year + 1 > MAX_YEARS:
                 self.add_error(
-                    "date_to", _("统计期间最长 %(n)s 个月，请缩短期间。") % {"n": MAX_MONTHS}
+                    "date_from",
+                    _("统计期间最长 %(n)s 个年度（每年一列），请缩短期间。") % {"n": MAX_YEARS},
                 )
         return data
 
