@@ -31,11 +31,18 @@ def _reset_clock():
 
 @pytest.fixture
 def seeded_lists(transactional_db):
-    """The default tiers and causes, put back for tests on a transactional
+    """The lists the migrations seed (tiers, causes, file categories, income
+    sources, claim categories), put back for tests on a transactional
     database: another such test may have truncated the tables, and the rows
     the migrations seeded with them."""
     seed = importlib.import_module("cases.migrations.0002_seed_default_tiers_and_causes")
     seed.seed_defaults(django_apps, None)
+    categories = "cases.migrations.0008_seed_categories_backfill_helper_roster"
+    importlib.import_module(categories).seed_categories(django_apps, None)
+    IncomeSource = django_apps.get_model("funds", "IncomeSource")
+    sources = importlib.import_module("funds.migrations.0005_seed_sources_backfill_receipts")
+    for order, (code, name) in enumerate(sources.DEFAULT_SOURCES, start=1):
+        IncomeSource.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
 
 
 @pytest.fixture
