@@ -43,6 +43,8 @@ def seeded_lists(transactional_db):
     sources = importlib.import_module("funds.migrations.0005_seed_sources_backfill_receipts")
     for order, (code, name) in enumerate(sources.DEFAULT_SOURCES, start=1):
         IncomeSource.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
+    claims = "programs.migrations.0007_fill_coop_roster_and_claim_categories"
+    importlib.import_module(claims).seed_categories(django_apps)
 
 
 @pytest.fixture

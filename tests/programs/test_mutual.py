@@ -5,11 +5,9 @@ The committee is carol (county A chair), cathy (city chair) and fang, a
 finance officer of county A: a committee member who votes may not then pay
 the claim, while dave, the other finance officer, may."""
 
-import importlib
 from decimal import Decimal as D
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -87,11 +85,9 @@ def submit(alice, member, amount="3000"):
 
 
 @pytest.fixture
-def claim_categories(transactional_db):
+def claim_categories(seeded_lists):
     """The seeded claim categories, put back for tests on a transactional
     database (another such test may have truncated the table)."""
-    seed = importlib.import_module("programs.migrations.0007_fill_coop_roster_and_claim_categories")
-    seed.seed_categories(django_apps)
 
 
 def top_up(dave, fund, amount):
