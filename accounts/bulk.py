@@ -3,14 +3,18 @@
 `bulk_insert` does what `QuerySet.bulk_create` does, minus its per-value
 machinery, which at 100,000 households is most of an import's write time
 (bench/outputs_import.py). The register migration and the aid-history
-import both write through it.
+import both write through it. `AnyOf` is the lookup those imports find
+what is already on file with, thousands of values at a time.
 """
 
+import contextlib
+import gc
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import connections, router
+from django.db.models.lookups import In
 from django.utils import timezone
 
 # Values a driver cannot take as Python gives them: SQLite needs Django's text
@@ -19,6 +23,47 @@ _PREPARED = frozenset(
     {"DecimalField", "DateField", "DateTimeField", "JSONField", "UUIDField", "FileField"}
 )
 _PREPARED_POSTGRES = frozenset({"JSONField", "FileField"})
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while an import makes its hundreds of
+    thousands of rows and instances: every full collection walks all of them
+    again, which the register migration's check measurably slows under
+    (bench/outputs_import.py). Reference counting frees what it always
+    frees; the rare cycle waits until the end. Also a decorator."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class AnyOf(In):
+    """`IN`, which PostgreSQL is sent as `= ANY(%s)` with the values in one
+    array parameter: for a list of thousands, composing the placeholders and
+    splitting the query text again in the driver take longer than the query
+    (bench/outputs_import.py). Other databases get a plain `IN`. An
+    expression: `.filter(AnyOf(F("id_number"), numbers))`."""
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        if not self.rhs_is_direct_value():  # a subquery or expressions
+            return self.as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        # NULL is never equal to anything, as `IN` has it.
+        present: Any = [v for v in self.rhs if v is not None]
+        _sql, values = self.get_db_prep_lookup(present, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(values)]
+
+
+def values_per_lookup(model: Any) -> int:
+    """How many values to look up in one `AnyOf` query on `model`'s
+    database: many on PostgreSQL, where they are one parameter; elsewhere
+    each is a placeholder, and SQLite caps those a statement may have."""
+    connection = connections[router.db_for_read(model)]
+    return 50_000 if connection.vendor == "postgresql" else 2000
 
 
 def _prepared_getter(f: Any, connection: Any) -> Callable[[Any], Any]:
@@ -59,8 +104,17 @@ def bulk_insert(objs: list[Any], *, returning: bool = False) -> None:
             getters.append(_prepared_getter(f, connection))
         else:
             getters.append(operator.attrgetter(f.attname))
+    row_of: Callable[[Any], Sequence[Any]]
+    if len(fields) > 1 and all(type(get) is operator.attrgetter for get in getters):
+        # Nothing to prepare: one call gives the whole row.
+        row_of = operator.attrgetter(*(f.attname for f in fields))
+    else:
+
+        def row_of(obj: Any) -> list[Any]:
+            return [get(obj) for get in getters]
+
     if connection.vendor == "postgresql":
-        _copy(connection, objs, fields, getters, returning=returning)
+        _copy(connection, objs, fields, row_of, returning=returning)
         return
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
@@ -71,7 +125,7 @@ def bulk_insert(objs: list[Any], *, returning: bool = False) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch):
             chunk = objs[start : start + batch]
-            params = [get(obj) for obj in chunk for get in getters]
+            params = [value for obj in chunk for value in row_of(obj)]
             # Only the model's own quoted names go into the text; every value
             # is a parameter.
             values = ", ".join([row] * len(chunk))
@@ -92,7 +146,7 @@ def _copy(
     connection: Any,
     objs: list[Any],
     fields: list[Any],
-    getters: list[Callable[[Any], Any]],
+    row_of: Callable[[Any], Sequence[Any]],
     *,
     returning: bool,
 ) -> None:
@@ -113,9 +167,12 @@ def _copy(
             for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
                 _saved(obj, pk, connection)
         columns = [meta.pk.column, *columns]
-        getters = [operator.attrgetter(meta.pk.attname), *getters]
     # Only the model's own quoted names go into the text; the rows are data.
     sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for obj in objs:
-            copy.write_row([get(obj) for get in getters])
+        if returning:
+            for obj in objs:
+                copy.write_row((obj.pk, *row_of(obj)))
+        else:
+            for obj in objs:
+                copy.write_row(row_of(obj))

@@ -19,8 +19,18 @@ _CHECK = "10X98765432"
 _SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
+# Each position's weighted value of each digit: the sum is one table look-up
+# a digit, which an import of 300,000 numbers notices.
+_WEIGHTED = tuple({str(d): d * w for d in range(10)} for w in _WEIGHTS)
+
+
 def check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    if len(first17) != len(_WEIGHTS):
+        raise ValueError(f"{first17!r} is not 17 digits long.")
+    try:
+        total = sum(map(dict.__getitem__, _WEIGHTED, first17))
+    except KeyError:
+        raise ValueError(f"{first17!r} is not all digits.") from None
     return _CHECK[total % 11]
 
 

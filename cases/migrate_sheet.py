@@ -130,6 +130,11 @@ def _date_cell(cell: Any) -> tuple[Any, str]:
     return _cell_value(cell)
 
 
+def _plain_cell(cell: Any) -> Any:
+    """What a cell holds, None when nothing."""
+    return _plain(cell.value) if isinstance(cell, _Cell) else cell
+
+
 def date_value(value: Any) -> datetime.date:
     """A cell of a date column as a date; ValueError says what to type."""
     if isinstance(value, datetime.date):
@@ -147,7 +152,7 @@ def date_value(value: Any) -> datetime.date:
 
 
 def _read_table(
-    rows_iter: Iterator[tuple[int, list[Any]]],
+    rows_iter: Iterator[tuple[int, list[Any], bool]],
     sheet: str,
     headers: tuple[str, ...],
     errors: list[SheetError],
@@ -158,7 +163,8 @@ def _read_table(
     pending = None
     header_cells: list[Any] = []
     if first is not None and first[0] == 1:
-        header_cells = first[1]
+        header_cells = [_Cell(c) if c is not None and not isinstance(c, _Cell) else c
+                        for c in first[1]]  # fmt: skip
     elif first is not None:
         pending = first  # no header row at all: row 1 is empty
     found = scan_headers(header_cells, headers)
@@ -181,39 +187,38 @@ def _read_table(
             )
     readers = [_date_cell if h in DATE_COLUMNS else _cell_value for h in table.headers]
     plan = list(zip(table.headers, positions, readers, strict=True))
+    span = max(positions, default=-1) + 1
     headless: set[int] = set()
     if pending is not None:
         rows_iter = itertools.chain([pending], rows_iter)
-    for excel_row, cells in rows_iter:
-        values: list[Any] = []
-        flagged: dict[str, str] = {}
-        blank = True
+    for excel_row, cells, plain in rows_iter:
         width = len(cells)
-        for header, index, reader in plan:
-            cell = cells[index] if index < width else None
-            if cell is None:
-                values.append(None)
-                continue
-            value = cell.value
-            if type(value) is str and not cell.data_type:
-                # Plain text, by far the commonest cell: what _cell_value
-                # would make of it, without the call.
-                value, problem = value.strip() or None, ""
-            else:
-                value, problem = reader(cell)
-            if problem:
-                flagged[header] = problem
-                value = None
-                blank = False
-            elif value is not None:
-                blank = False
-            values.append(value)
+        flagged: dict[str, str] = {}
+        if plain:
+            # Only text (already stripped, never empty) and numbers, as
+            # almost every row is: nothing to judge, so no call per cell.
+            if width < span:
+                cells.extend([None] * (span - width))
+            values = [cells[index] for index in positions]
+            blank = values.count(None) == len(values)
+        else:
+            values = []
+            blank = True
+            for header, index, reader in plan:
+                cell = cells[index] if index < width else None
+                if cell is None or not isinstance(cell, _Cell):
+                    value, problem = cell, ""
+                else:
+                    value, problem = reader(cell)
+                if problem:
+                    flagged[header] = problem
+                    value = None
+                    blank = False
+                elif value is not None:
+                    blank = False
+                values.append(value)
         for index in blank_headers:
-            if (
-                index < width
-                and cells[index] is not None
-                and _plain(cells[index].value) is not None
-            ):
+            if index < width and _plain_cell(cells[index]) is not None:
                 headless.add(index)
                 blank = False
         if blank:
@@ -341,7 +346,8 @@ _REF = re.compile(r"([A-Z]+)")
 
 
 class _Cell:
-    """What `_cell_value` reads of a cell: its value and its data type."""
+    """A cell `_cell_value` must judge (a formula, a logical value, a date):
+    what it reads of one, the value and the data type."""
 
     __slots__ = ("data_type", "value")
 
@@ -367,17 +373,23 @@ def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     return paths
 
 
+_DIGITS = "0123456789"
+# Column letters → index, for the references seen so far ("AB" → 27).
 _COLUMNS: dict[str, int] = {}
 
 
 def _column_index(ref: str) -> int:
-    letters = _REF.match(ref).group(1)  # type: ignore[union-attr]
-    index = _COLUMNS.get(letters)
+    """The column of a cell reference such as "AB12" (27)."""
+    key = ref.rstrip(_DIGITS)
+    index = _COLUMNS.get(key)
     if index is None:
+        letters = _REF.match(ref).group(1)  # type: ignore[union-attr]
         index = 0
         for char in letters:
             index = index * 26 + ord(char) - 64
-        index = _COLUMNS[letters] = index - 1
+        index -= 1
+        if letters == key:  # a well-formed reference: worth keeping
+            _COLUMNS[key] = index
     return index
 
 
@@ -415,9 +427,12 @@ class _Book:
         mac = properties is not None and properties.get("date1904") in ("1", "true")
         return cls(shared, frozenset(date_styles), CALENDAR_MAC_1904 if mac else WINDOWS_EPOCH)
 
-    def rows(self, xml: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
-        """(Excel row number, cells by column index) for every row element."""
-        shared, date_styles, epoch = self.shared, self.date_styles, self.epoch
+    def rows(self, xml: IO[bytes]) -> Iterator[tuple[int, list[Any], bool]]:
+        """(Excel row number, cells by column index, whether every cell is
+        plain) for every row element. A plain cell is None (empty), text
+        (stripped, never empty) or a number, taken as it stands; a cell to
+        be judged (a formula, a logical value, a date) is a `_Cell`."""
+        shared, date_styles, epoch, columns = self.shared, self.date_styles, self.epoch, _COLUMNS
         number = 0
         # End events only: a start event per element would double the
         # iterator's work for nothing the reader uses.
@@ -426,49 +441,64 @@ class _Book:
                 continue
             number = int(el.get("r") or number + 1)
             cells: list[Any] = []
+            plain = True
             position = -1
             for c in el:
                 if c.tag != _C:
                     continue
                 ref = c.get("r")
-                position = _column_index(ref) if ref else position + 1
-                kind = c.get("t", "n")
-                formula = text = None
-                for part in c:
-                    if part.tag == _V:
-                        text = part.text
-                    elif part.tag == _F:
-                        formula = part
-                if formula is not None:
-                    cell = _Cell(f"={formula.text or ''}", "f")
-                elif kind == "s":
-                    cell = _Cell(shared[int(text)] if text is not None else None)
-                elif kind == "inlineStr":
-                    inline = c.find(_IS)
-                    cell = _Cell(_text_of(inline) if inline is not None else None)
-                elif kind in ("str", "e"):
-                    cell = _Cell(text)
-                elif kind == "b":
-                    cell = _Cell(text == "1" if text is not None else None)
-                elif kind == "d":
-                    cell = _Cell(datetime.datetime.fromisoformat(text) if text else None)
-                elif text is None:
-                    cell = _Cell(None)
+                if ref:
+                    position = columns.get(ref.rstrip(_DIGITS), -1)
+                    if position < 0:
+                        position = _column_index(ref)
                 else:
-                    value: Any = float(text) if any(ch in text for ch in ".eE") else int(text)
+                    position += 1
+                kind = c.get("t", "n")
+                value: Any = None
+                formula = text = inline = None
+                for part in c:
+                    tag = part.tag
+                    if tag == _V:
+                        text = part.text
+                    elif tag == _F:
+                        formula = part
+                    elif tag == _IS and inline is None:
+                        inline = part
+                if formula is not None:
+                    value = _Cell(f"={formula.text or ''}", "f")
+                elif kind == "inlineStr":
+                    value = _text_of(inline) if inline is not None else None
+                elif kind == "s":
+                    value = shared[int(text)] if text is not None else None
+                elif kind in ("str", "e"):
+                    value = text
+                elif kind == "b":
+                    value = _Cell(text == "1") if text is not None else None
+                elif kind == "d":
+                    value = _Cell(datetime.datetime.fromisoformat(text)) if text else None
+                elif text is not None:
+                    value = float(text) if "." in text or "e" in text or "E" in text else int(text)
                     if int(c.get("s", "0")) in date_styles:
-                        value = from_excel(value, epoch)
-                    cell = _Cell(value)
-                if position >= len(cells):
-                    cells.extend([None] * (position - len(cells) + 1))
-                cells[position] = cell
-            yield number, cells
+                        value = _Cell(from_excel(value, epoch))
+                if value.__class__ is str:
+                    value = value.strip() or None
+                elif value.__class__ is _Cell:
+                    plain = False
+                if position == len(cells):
+                    cells.append(value)
+                else:
+                    if position > len(cells):
+                        cells.extend([None] * (position - len(cells) + 1))
+                    cells[position] = value
+            yield number, cells, plain
             # What stays of a read row is an empty element in sheetData.
             el.clear()
 
 
 def _text_of(el: Any) -> str:
     """A string item's text without its phonetic (rPh) runs."""
+    if len(el) == 1 and el[0].tag == _T:  # one plain run, as most are
+        return el[0].text or ""
     parts = []
     for child in el:
         if child.tag == _T:

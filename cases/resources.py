@@ -20,11 +20,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.results import Result
 
+from accounts.bulk import AnyOf, values_per_lookup
 from accounts.models import Unit, User
 from accounts.scoping import roles_for
 
@@ -215,13 +217,14 @@ class Lookups:
             causes={c.name: c for c in Cause.objects.all()},
         )
 
-    def load_existing(self, numbers: Iterable[str], chunk: int = 2000) -> None:
+    def load_existing(self, numbers: Iterable[str]) -> None:
         """The units holding an active file for any of these ID numbers."""
         pending = sorted(set(numbers))
+        chunk = values_per_lookup(Household)
         for start in range(0, len(pending), chunk):
             found = (
                 Household.objects.exclude(status__in=CLOSED_STATUSES)
-                .filter(id_number__in=pending[start : start + chunk])
+                .filter(AnyOf(F("id_number"), pending[start : start + chunk]))
                 .values_list("id_number", "unit__name")
             )
             self.existing.update(found)

@@ -29,12 +29,12 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from accounts.bulk import bulk_insert
+from accounts.bulk import AnyOf, bulk_insert, collector_paused, values_per_lookup
 from accounts.models import Unit, User
 from accounts.scoping import roles_for, unit_q
 
@@ -168,12 +168,52 @@ def _choice(value: Any, labels: dict[str, str], what: str) -> str:
     )
 
 
+def _maker(model: Any) -> Callable[..., Any]:
+    """`model(**values)` for row after row, faster: the instance is made
+    from positional values, each field's default worked out once, where the
+    keyword path works out every default again for each instance. A callable
+    default is called once, so only for models without one that must differ
+    per row."""
+    fields = model._meta.concrete_fields
+    blank = [f.get_default() for f in fields]
+    slot = {f.attname: i for i, f in enumerate(fields)}
+
+    def make(**values: Any) -> Any:
+        args = blank.copy()
+        for name, value in values.items():
+            args[slot[name]] = value
+        return model(*args)
+
+    return make
+
+
 # -- checking -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Refused:
     message: str
+
+
+_MISSING = object()
+_KEPT = (str, int)  # the cell values a memo keeps (never bool: refused when read)
+
+
+def _judged(clean: Callable[[Any], Any], memo: dict[Any, Any], keep: bool, raw: Any) -> Any:
+    """What `clean` makes of a cell, or `_Refused` with why. An empty cell's
+    outcome is kept in `memo`, and with `keep` any text or whole number's:
+    a column whose values repeat is judged once per distinct value. Floats
+    are never kept: -0.0 equals 0 as a key but not as money."""
+    kept = raw is None or (keep and raw.__class__ in _KEPT)
+    outcome = memo.get(raw, _MISSING) if kept else _MISSING
+    if outcome is _MISSING:
+        try:
+            outcome = clean(raw)
+        except ValueError as exc:
+            outcome = _Refused(str(exc))
+        if kept:
+            memo[raw] = outcome
+    return outcome
 
 
 @dataclass
@@ -235,6 +275,10 @@ class _Checker:
             for f in Household._meta.concrete_fields
         ]
         self.now = clock.now()
+        # Cells judged once (see `_categories`, `_helpers`): what each gave,
+        # with the problem found in it, if any.
+        self._category_cells: dict[str, tuple[list[FileCategory], dict[str, str]]] = {}
+        self._helper_cells: dict[str, tuple[list[tuple[str, str, str]], dict[str, str]]] = {}
 
     # Everything the rows are checked against, loaded in a few queries.
     def _preload(self) -> None:
@@ -253,10 +297,11 @@ class _Checker:
         self.lookups.load_existing(everyone)
         # Members of files in force: a person belongs to one household.
         self.existing_members: dict[str, str] = {}
-        for start in range(0, len(everyone), CHUNK):
+        chunk = values_per_lookup(Member)
+        for start in range(0, len(everyone), chunk):
             self.existing_members.update(
                 Member.objects.exclude(household__status__in=CLOSED_STATUSES)
-                .filter(id_number__in=everyone[start : start + CHUNK])
+                .filter(AnyOf(F("id_number"), everyone[start : start + chunk]))
                 .values_list("id_number", "household__unit__name")
             )
         numbers: list[str] = []
@@ -264,10 +309,10 @@ class _Checker:
         if n_col is not None:
             numbers = sorted({_text(r[n_col]) for r in households.rows if r[n_col] is not None})
         self.taken_numbers: set[tuple[int, str | None]] = set()
-        for start in range(0, len(numbers), CHUNK):
+        for start in range(0, len(numbers), chunk):
             self.taken_numbers.update(
                 Household.objects.filter(
-                    file_number__in=numbers[start : start + CHUNK]
+                    AnyOf(F("file_number"), numbers[start : start + chunk])
                 ).values_list("unit_id", "file_number")
             )
 
@@ -308,11 +353,15 @@ class _Checker:
         }
         for widget in widgets.values():
             widget.lookups = lookups
-        # A register repeats a few units, tiers and causes on every row:
-        # each distinct cell is judged once.
-        memos: dict[str, dict[Any, Any]] = {
-            name: {} for name in ("所属工会", "困难类别", "主要致困原因", "次要致困原因")
-        }
+        # A register repeats its units, tiers, causes, employers, banks and
+        # sums on row after row (`_judged`); a person's own name, ID number,
+        # phone, account and file number are not worth keeping.
+        own = {"户主姓名", "身份证号", "联系电话", "银行账号", "档案编号"}
+        plan: list[tuple[str, int, Callable[[Any], Any], dict[Any, Any], bool]] = [
+            (name, position, widget.clean, {}, name not in own)
+            for name, widget in widgets.items()
+            if (position := col[name]) is not None
+        ]
         first_id: dict[str, int] = {}
         first_number: dict[tuple[int, str], int] = {}
         self.heads: dict[str, int] = {}  # head's ID number → index in self.planned
@@ -324,22 +373,11 @@ class _Checker:
             errors: dict[str, str] = dict(table.flags.get(index, {}))
             values: dict[str, Any] = {}
 
-            for name, widget in widgets.items():
-                position = col[name]
-                if position is None or name in errors:
+            for name, position, clean, memo, keep in plan:
+                if name in errors:
                     continue
-                raw = row[position]
-                memo = memos.get(name)
-                if memo is not None and raw in memo:
-                    outcome = memo[raw]
-                else:
-                    try:
-                        outcome = widget.clean(raw)
-                    except ValueError as exc:
-                        outcome = _Refused(str(exc))
-                    if memo is not None:
-                        memo[raw] = outcome
-                if isinstance(outcome, _Refused):
+                outcome = _judged(clean, memo, keep, row[position])
+                if outcome.__class__ is _Refused:
                     errors[name] = outcome.message
                 else:
                     values[name] = outcome
@@ -427,11 +465,14 @@ class _Checker:
                 info.sex,
             )
             household.phone = values.get("联系电话", "")
-            household.unit = unit
+            # The ids, not the objects: the write reads nothing else, and a
+            # related object's descriptor costs more than the rest of the row.
+            household.unit_id = unit.pk
             household.employer = values.get("工作单位", "")
             household.address = values["家庭住址"]
-            household.tier = values.get("困难类别")
-            household.main_cause = main
+            tier = values.get("困难类别")
+            household.tier_id = tier.pk if tier is not None else None
+            household.main_cause_id = main.pk if main is not None else None
             household.household_size = values["家庭人口"]
             household.income_other = values["家庭年收入"]
             household.expense_medical = values.get("年刚性支出", Decimal("0.00"))
@@ -481,8 +522,20 @@ class _Checker:
         return day
 
     def _categories(self, value: Any, errors: dict[str, str]) -> list[FileCategory]:
+        """The categories a cell names; a register repeats a few, each
+        distinct cell is judged once."""
         if value is None:
             return []
+        if value.__class__ is str:
+            if value not in self._category_cells:
+                found: dict[str, str] = {}
+                self._category_cells[value] = (self._judge_categories(value, found), found)
+            categories, problems = self._category_cells[value]
+            errors.update(problems)
+            return categories
+        return self._judge_categories(value, errors)
+
+    def _judge_categories(self, value: Any, errors: dict[str, str]) -> list[FileCategory]:
         found: list[FileCategory] = []
         active = [f.name for f in self.categories.values() if f.is_active]
         for name in _SPLIT.split(_text(value)):
@@ -537,8 +590,20 @@ class _Checker:
         return HouseholdStatus.EXITED, kind, rest.strip() or label.strip()
 
     def _helpers(self, value: Any, errors: dict[str, str]) -> list[tuple[str, str, str]]:
+        """The helpers a cell names; the same few helpers pair with many
+        households, so each distinct cell is judged once."""
         if value is None:
             return []
+        if value.__class__ is str:
+            if value not in self._helper_cells:
+                found: dict[str, str] = {}
+                self._helper_cells[value] = (self._judge_helpers(value, found), found)
+            helpers, problems = self._helper_cells[value]
+            errors.update(problems)
+            return helpers
+        return self._judge_helpers(value, errors)
+
+    def _judge_helpers(self, value: Any, errors: dict[str, str]) -> list[tuple[str, str, str]]:
         found: list[tuple[str, str, str]] = []
         for entry in str(value).replace("／", HELPER_PARTS).split("、"):
             entry = entry.strip()
@@ -582,6 +647,17 @@ class _Checker:
         money = Money()
         school = Text(max_length=100)
         grade = Text(max_length=20)
+        # Incomes, schools and grades repeat (`_judged`); names hardly.
+        plan: list[tuple[str, int, Callable[[Any], Any], dict[Any, Any], bool, str]] = [
+            (name, position, widget.clean, {}, name != "姓名", attribute)
+            for name, widget, attribute in (
+                ("姓名", name_cell, "name"),
+                ("年收入", money, "annual_income"),
+                ("就读学校", school, "school"),
+                ("年级", grade, "grade"),
+            )
+            if (position := col[name]) is not None
+        ]
         first_id: dict[str, int] = {}
         head_count = len(self.register.households.rows)
         # Positional defaults: the keyword path looks up every field's
@@ -615,21 +691,14 @@ class _Checker:
                         "s": SHEET_NAME,
                         "n": head_number[:18],
                     }
-            for name, widget, attribute in (
-                ("姓名", name_cell, "name"),
-                ("年收入", money, "annual_income"),
-                ("就读学校", school, "school"),
-                ("年级", grade, "grade"),
-            ):
-                position = col[name]
-                if position is None or name in errors:
+            for name, position, clean, memo, keep, attribute in plan:
+                if name in errors:
                     continue
-                try:
-                    cleaned = widget.clean(row[position])
-                except ValueError as exc:
-                    errors[name] = str(exc)
+                outcome = _judged(clean, memo, keep, row[position])
+                if outcome.__class__ is _Refused:
+                    errors[name] = outcome.message
                 else:
-                    setattr(member, attribute, cleaned)
+                    setattr(member, attribute, outcome)
             relation = cell("与户主关系")
             if relation is None:
                 if "与户主关系" not in errors and col["与户主关系"] is not None:
@@ -705,16 +774,11 @@ class _Checker:
                 self.progress(2 * total + written, 3 * total)
         categories = Household.categories.through
         causes = Household.secondary_causes.through
-        categories.objects.bulk_create(
-            (categories(household_id=p.household.pk, filecategory_id=pk)
-             for p in planned for pk in p.categories),
-            batch_size=5000,
-        )  # fmt: skip
-        causes.objects.bulk_create(
-            (causes(household_id=p.household.pk, cause_id=cause.pk)
-             for p in planned for cause in p.secondary),
-            batch_size=5000,
-        )  # fmt: skip
+        category, cause = _maker(categories), _maker(causes)
+        bulk_insert([category(household_id=p.household.pk, filecategory_id=pk)
+                     for p in planned for pk in p.categories])  # fmt: skip
+        bulk_insert([cause(household_id=p.household.pk, cause_id=other.pk)
+                     for p in planned for other in p.secondary])  # fmt: skip
         members = []
         for p in planned:
             for member in p.members:
@@ -731,9 +795,10 @@ class _Checker:
             "who": str(actor),
             "source": self.source_label,
         }
+        status_change = _maker(StatusChange)
         bulk_insert(
             [
-                StatusChange(
+                status_change(
                     household_id=p.household.pk,
                     from_status="",
                     to_status=p.household.status,
@@ -775,16 +840,17 @@ class _Checker:
                     wanted[key] = HelperPerson(
                         unit_id=key[0], name=name, post=post, phone=phone, created_by=actor
                     )
-        HelperPerson.objects.bulk_create(list(wanted.values()), batch_size=5000)
+        bulk_insert(list(wanted.values()), returning=True)
         for key, person in wanted.items():
             roster[key] = person.pk
         pairings = []
+        helper = _maker(Helper)
         for p in self.planned:
             household = p.household
             ended = household.exited_on if household.status == HouseholdStatus.EXITED else None
             for position, (name, _post, phone) in enumerate(p.helpers):
                 pairings.append(
-                    Helper(
+                    helper(
                         household_id=household.pk,
                         person_id=(person_pk := roster[(household.unit_id, name, phone)]),
                         user_id=logins.get(person_pk),
@@ -803,6 +869,7 @@ class _Checker:
 # -- the service --------------------------------------------------------------------------
 
 
+@collector_paused()
 def register_import(
     *,
     actor: User | None,
