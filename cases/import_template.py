@@ -18,6 +18,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from accounts.xlsx import keep_book_text
+
 LISTS_SHEET = "选项"
 GUIDE_SHEET = "填写说明"
 # A column without a width of its own.
@@ -117,5 +119,5 @@ def start_guide(guide: Any, title: str) -> None:
 
 def workbook_bytes(book: Workbook) -> bytes:
     buffer = io.BytesIO()
-    book.save(buffer)
+    keep_book_text(book).save(buffer)
     return buffer.getvalue()

@@ -32,6 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from accounts.models import Unit, User
 from accounts.scoping import has_action, units_for
+from accounts.xlsx import text_row
 from cases.import_sheet import (
     EXAMPLE_ID,
     HEADERS,
@@ -289,9 +290,9 @@ def errors_book(headers: list[str], widths: tuple[int, ...], rows: Iterable[list
     sheet.freeze_panes = "A2"
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.append(headers)
+    sheet.append(text_row(sheet, headers))
     for row in rows:
-        sheet.append(row)
+        sheet.append(text_row(sheet, row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

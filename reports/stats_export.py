@@ -17,6 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
+from accounts.xlsx import text_row
+
 from .generators.base import period_text
 from .pdf import document_number, render_pdf
 from .render.pdf import pdf_table
@@ -84,14 +86,14 @@ def statistics_xlsx(stats: Statistics, doc_number: str) -> bytes:
         # Set before the first row: a write-only sheet writes its view first.
         ws.freeze_panes = f"B{HEADER_ROW + 1}"
         ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        ws.append([_text_cell(ws, f"{title()}：{stat.title}", TITLE)])
-        ws.append([_text_cell(ws, "　".join(f"{k}：{v}" for k, v in facts))])
+        ws.append(text_row(ws, [_text_cell(ws, f"{title()}：{stat.title}", TITLE)]))
+        ws.append(text_row(ws, [_text_cell(ws, "　".join(f"{k}：{v}" for k, v in facts))]))
         header = []
         for column in columns:
             cell = _text_cell(ws, column.label, BOLD)
             cell.alignment = Alignment(horizontal="right" if column.numeric else "left")
             header.append(cell)
-        ws.append(header)
+        ws.append(text_row(ws, header))
         for row in stat.data:
             out: list[Any] = []
             for column, value in zip(columns, row, strict=True):
@@ -101,11 +103,11 @@ def statistics_xlsx(stats: Statistics, doc_number: str) -> bytes:
                 else:
                     cell.value = value
                     out.append(cell)
-            ws.append(out)
+            ws.append(text_row(ws, out))
         for line in stat.table.lines_after:
-            ws.append(_line(ws, columns, line))
+            ws.append(text_row(ws, _line(ws, columns, line)))
         if stat.note:
-            ws.append([_text_cell(ws, stat.note)])
+            ws.append(text_row(ws, [_text_cell(ws, stat.note)]))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -27,6 +27,7 @@ from openpyxl import Workbook
 from accounts.audit import audit_record
 from accounts.models import Unit, User
 from accounts.scoping import unit_q, units_for
+from accounts.xlsx import keep_book_text
 from cases import clock
 from cases.import_sheet import CellError, check_upload, open_sheet
 
@@ -293,5 +294,5 @@ def template_xlsx(cooperative: Cooperative) -> bytes:
         for cell in sheet[column]:
             cell.number_format = "@"
     out = io.BytesIO()
-    book.save(out)
+    keep_book_text(book).save(out)
     return out.getvalue()

@@ -22,6 +22,7 @@ from accounts.masking import mask_bank_account
 from accounts.scoping import can_unmask, covers, require_action
 from accounts.web import attach_errors as _attach_errors
 from accounts.web import query_without_page as _query
+from accounts.xlsx import text_row
 from cases.uploads import private_file_response
 from funds import selectors as fund_selectors
 
@@ -252,23 +253,29 @@ def bank_workbook(batch: PaymentBatch) -> bytes:
     ws = wb.create_sheet(title="代发明细")
     for letter, width in zip("ABCD", (14, 28, 26, 14), strict=True):
         ws.column_dimensions[letter].width = width
-    ws.append([_cell(ws, h, bold=True) for h in ("户名", "开户银行", "账号", "金额")])
+    ws.append(text_row(ws, [_cell(ws, h, bold=True) for h in ("户名", "开户银行", "账号", "金额")]))
     for payment in rows:
         ws.append(
-            [
-                _cell(ws, payment.account_name),
-                _cell(ws, payment.bank_name),
-                _cell(ws, str(payment.bank_account), "@"),
-                _cell(ws, payment.entry.amount, "0.00"),
-            ]
+            text_row(
+                ws,
+                [
+                    _cell(ws, payment.account_name),
+                    _cell(ws, payment.bank_name),
+                    _cell(ws, str(payment.bank_account), "@"),
+                    _cell(ws, payment.entry.amount, "0.00"),
+                ],
+            )
         )
     ws.append(
-        [
-            _cell(ws, "合计", bold=True),
-            _cell(ws, f"{totals.count} 笔"),
-            _cell(ws, None),
-            _cell(ws, totals.total, "0.00", bold=True),
-        ]
+        text_row(
+            ws,
+            [
+                _cell(ws, "合计", bold=True),
+                _cell(ws, f"{totals.count} 笔"),
+                _cell(ws, None),
+                _cell(ws, totals.total, "0.00", bold=True),
+            ],
+        )
     )
     buffer = io.BytesIO()
     wb.save(buffer)

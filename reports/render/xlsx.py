@@ -21,6 +21,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from accounts.xlsx import text_row
+
 from ..amounts import rmb_upper
 from ..generators.base import DATE, ID, INT, MONEY, Column, Document, Line
 
@@ -85,18 +87,20 @@ def render_xlsx(
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
     generated = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-    ws.append([_text_cell(ws, document.title, TITLE)])
+    ws.append(text_row(ws, [_text_cell(ws, document.title, TITLE)]))
     facts = [(_("编号"), document.number), (_("生成时间"), generated), *document.facts]
-    ws.append([_text_cell(ws, "　".join(f"{label}：{value}" for label, value in facts))])
+    ws.append(
+        text_row(ws, [_text_cell(ws, "　".join(f"{label}：{value}" for label, value in facts))])
+    )
     header = []
     for column in columns:
         cell = _text_cell(ws, column.label, BOLD)
         cell.alignment = Alignment(horizontal="right" if column.numeric else "left")
         header.append(cell)
-    ws.append(header)
+    ws.append(text_row(ws, header))
 
     for line in table.before:
-        ws.append(_line(ws, columns, line))
+        ws.append(text_row(ws, _line(ws, columns, line)))
     # One styled cell per column, reused row after row: openpyxl writes a
     # row out before the next is appended, so nothing is kept per row.
     styled = [_styled(ws, column) for column in columns]
@@ -110,14 +114,14 @@ def render_xlsx(
             else:
                 cell.value = value
                 out.append(cell)
-        ws.append(out)
+        ws.append(text_row(ws, out))
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, total)
     for line in table.lines_after:
-        ws.append(_line(ws, columns, line))
+        ws.append(text_row(ws, _line(ws, columns, line)))
     for label, amount in table.capitals:
         text = _("%(l)s（大写）：%(c)s") % {"l": label, "c": rmb_upper(amount)}
-        ws.append([_text_cell(ws, text)])
+        ws.append(text_row(ws, [_text_cell(ws, text)]))
     if progress is not None:
         progress(done, total)
     buffer = io.BytesIO()
