@@ -176,6 +176,10 @@ MemberFormSet = forms.inlineformset_factory(
     can_delete=True,
     max_num=20,
     validate_max=True,
+    # A tampered management form asking for 100,000 members builds no more
+    # than this many forms before it is refused (Django's default is 1,000
+    # above max_num, every one of them a form with its querysets).
+    absolute_max=40,
 )
 
 

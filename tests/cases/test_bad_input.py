@@ -304,6 +304,17 @@ def test_tampered_member_management_form(client_a, household, management):
     assert Member.objects.count() == 0
 
 
+def test_an_inflated_member_count_is_refused_without_building_the_forms(client_a, household):
+    before = snapshot()
+    data = {**form_data(household=household, name="改名"), "members-TOTAL_FORMS": "100000"}
+    response = client_a.post(_edit_url(household), data)
+    assert response.status_code == 200
+    formset = response.context["formset"]
+    assert len(formset.forms) <= 40
+    assert formset.non_form_errors()
+    assert snapshot() == before
+
+
 def test_missing_management_form_is_a_message(client_a, household):
     data = form_data(household=household)
     del data["members-TOTAL_FORMS"], data["members-INITIAL_FORMS"]
