@@ -645,9 +645,8 @@ def claim_vote(*, actor: User, claim: Claim, approve: bool, note: str = "") -> C
     )
     if status == ClaimStatus.PENDING:
         return vote
-    claim.status = status
     claim.decided_at = timezone.now()
-    claim.save(update_fields=["status", "decided_at"])
+    claim_move(claim, status, fields=("decided_at",))
     audit_record(
         actor=actor,
         action="claim.approve" if status == ClaimStatus.APPROVED else "claim.reject",
@@ -659,6 +658,28 @@ def claim_vote(*, actor: User, claim: Claim, approve: bool, note: str = "") -> C
         },
     )
     return vote
+
+
+# A claim's status moves only along this table, through claim_move. A paid
+# claim whose payment was reversed on the fund page is paid again: PAID → PAID.
+CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
+    ClaimStatus.PENDING: frozenset({ClaimStatus.APPROVED, ClaimStatus.REJECTED}),
+    ClaimStatus.APPROVED: frozenset({ClaimStatus.PAID}),
+    ClaimStatus.REJECTED: frozenset(),
+    ClaimStatus.PAID: frozenset({ClaimStatus.PAID}),
+}
+
+
+def claim_move(claim: Claim, to: str, *, fields: tuple[str, ...] = ()) -> None:
+    """Set the (locked) claim's status, refusing a move the table does not
+    hold, and save it with the other `fields` the caller changed."""
+    if to not in CLAIM_TRANSITIONS[claim.status]:
+        raise ValidationError(
+            _("互助申请不能从“%(a)s”变为“%(b)s”。")
+            % {"a": claim.get_status_display(), "b": ClaimStatus(to).label}
+        )
+    claim.status = to
+    claim.save(update_fields=["status", *fields])
 
 
 def claim_paid(claim: Claim) -> bool:
@@ -709,10 +730,9 @@ def claim_pay(
             _("该互助申请当前为“%(s)s”，只有已通过的申请可以发放。")
             % {"s": claim.get_status_display()}
         )
-    today = clock.today()
-    paid_on = paid_on or today
-    if paid_on > today:
-        raise ValidationError({"paid_on": _("发放日期不能晚于今天。")})
+    # The day itself (not in the future, earlier only with a reason inside
+    # the union's window) is checked by the ledger's one value-date rule.
+    paid_on = paid_on or clock.today()
     member = claim.member
     cooperative = member.cooperative
     program = cooperative.program
@@ -742,8 +762,7 @@ def claim_pay(
     claim.entry = entry
     claim.paid_on = entry.occurred_on
     claim.paid_by = actor
-    claim.status = ClaimStatus.PAID
-    claim.save(update_fields=["entry", "paid_on", "paid_by", "status"])
+    claim_move(claim, ClaimStatus.PAID, fields=("entry", "paid_on", "paid_by"))
     audit_record(
         actor=actor,
         action="claim.pay",

@@ -276,6 +276,20 @@ def test_a_no_majority_rejects_the_claim(alice, carol, cathy, fang, paid_member)
     assert not Application.objects.exists()
 
 
+def test_a_claim_moves_only_along_its_table(alice, carol, cathy, fang, paid_member):
+    claim = submit(alice, paid_member)
+    for voter in (carol, cathy):
+        mutual.claim_vote(actor=voter, claim=claim, approve=False)
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.REJECTED
+    with pytest.raises(ValidationError, match="不能从"):
+        mutual.claim_move(claim, ClaimStatus.PAID)
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.REJECTED
+    # Every status has its row, so no status can be stranded.
+    assert set(mutual.CLAIM_TRANSITIONS) == set(ClaimStatus.values)
+
+
 def test_a_claim_fails_as_soon_as_a_yes_majority_is_out_of_reach():
     # Four members, two against: two yes would be half, not more than half.
     assert mutual.tally(4, yes=0, no=2) == ClaimStatus.REJECTED
