@@ -12,13 +12,13 @@ from .models import CaseRules, Cause, FileCategory, Holiday, Household, LocalSta
 
 @admin.register(Tier)
 class TierAdmin(AuditedAdmin):
-    list_display = ["name", "national_category", "sort_order", "is_active"]
+    list_display = ["name", "name_en", "national_category", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
 
 
 @admin.register(Cause)
 class CauseAdmin(AuditedAdmin):
-    list_display = ["name", "sort_order", "is_active"]
+    list_display = ["name", "name_en", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
 
 
@@ -27,9 +27,9 @@ class FileCategoryAdmin(AuditedAdmin):
     """档案分类: retire a category with 启用 off rather than deleting it, so
     files and programs that name it keep their history."""
 
-    list_display = ["name", "sort_order", "is_active"]
+    list_display = ["name", "name_en", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
-    search_fields = ["name"]
+    search_fields = ["name", "name_en"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -3,13 +3,18 @@
 Pure arithmetic with no database access, so it can be checked against
 hand-worked examples. The system suggests a band and explains every step in
 words; a person decides the tier.
+
+An assessment keeps its explanation as message ids with their figures
+(`MeansResult.stored_steps`), so a file assessed in Chinese reads in English
+for an English reader (`explain`).
 """
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_noop as _
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -51,14 +56,51 @@ class MeansInput:
     exclusions: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class Line:
+    """One step of the explanation: a message id and its figures, put
+    together in the reader's language when shown."""
+
+    msgid: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return gettext(self.msgid) % self.params if self.params else gettext(self.msgid)
+
+
 @dataclass
 class MeansResult:
     per_capita: Decimal
     standard: Decimal | None
     ratio: Decimal | None
     band: str | None
-    steps: list[str] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> list[str]:
+        return [str(line) for line in self.lines]
+
+    @property
+    def stored_steps(self) -> list[list[Any]]:
+        """The steps as an assessment keeps them: [msgid, figures] pairs."""
+        return [[line.msgid, line.params] for line in self.lines]
+
+
+def explain(stored: list[Any]) -> list[str]:
+    """Stored steps in the active language. Assessments recorded before the
+    steps were kept as message ids hold plain text, shown as it is."""
+    out = []
+    for item in stored:
+        if isinstance(item, list | tuple) and len(item) == 2:
+            out.append(str(Line(str(item[0]), dict(item[1] or {}))))
+        else:
+            out.append(str(item))
+    return out
+
+
+def exclusion_warnings(codes: list[str]) -> list[str]:
+    return [str(EXCLUSIONS[code]) for code in sorted(codes) if code in EXCLUSIONS]
 
 
 def _yuan(value: Decimal) -> str:
@@ -71,45 +113,67 @@ def assess(data: MeansInput, rule: Rule | None = None) -> MeansResult:
     net = data.annual_income - data.rigid_expenses
     per_capita = (net / size / 12).quantize(CENT, rounding=ROUND_HALF_UP)
     steps = [
-        _("家庭年收入 %(inc)s 元 − 年刚性支出 %(exp)s 元 = %(net)s 元。")
-        % {"inc": _yuan(data.annual_income), "exp": _yuan(data.rigid_expenses), "net": _yuan(net)},
-        _("%(net)s 元 ÷ %(n)d 人 ÷ 12 个月 = 人均月收入 %(pc)s 元。")
-        % {"net": _yuan(net), "n": size, "pc": _yuan(per_capita)},
+        Line(
+            _("家庭年收入 %(inc)s 元 − 年刚性支出 %(exp)s 元 = %(net)s 元。"),
+            {
+                "inc": _yuan(data.annual_income),
+                "exp": _yuan(data.rigid_expenses),
+                "net": _yuan(net),
+            },
+        ),
+        Line(
+            _("%(net)s 元 ÷ %(n)d 人 ÷ 12 个月 = 人均月收入 %(pc)s 元。"),
+            {"net": _yuan(net), "n": size, "pc": _yuan(per_capita)},
+        ),
     ]
-    warnings = [str(EXCLUSIONS[code]) for code in sorted(data.exclusions) if code in EXCLUSIONS]
+    warnings = exclusion_warnings(list(data.exclusions))
     if data.standard is None or data.standard <= 0:
-        steps.append(_("未找到该日期适用的当地低保标准，无法给出建议类别。"))
+        steps.append(Line(_("未找到该日期适用的当地低保标准，无法给出建议类别。")))
         return MeansResult(per_capita, None, None, None, steps, warnings)
     ratio = (per_capita / data.standard).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     exact_ratio = per_capita / data.standard
     steps.append(
-        _("当地低保标准 %(std)s 元/人·月，人均月收入为标准的 %(ratio)s 倍。")
-        % {"std": _yuan(data.standard), "ratio": ratio}
+        Line(
+            _("当地低保标准 %(std)s 元/人·月，人均月收入为标准的 %(ratio)s 倍。"),
+            {"std": _yuan(data.standard), "ratio": str(ratio)},
+        )
     )
     band: str
     if exact_ratio <= rule.deep_multiple:
         band = Band.DEEP
         steps.append(
-            _("不高于标准的 %(m)s 倍，建议列为深度困难（特困）。") % {"m": rule.deep_multiple}
+            Line(
+                _("不高于标准的 %(m)s 倍，建议列为深度困难（特困）。"),
+                {"m": str(rule.deep_multiple)},
+            )
         )
     elif exact_ratio <= rule.relative_multiple:
         band = Band.RELATIVE
         steps.append(
-            _("高于标准的 %(lo)s 倍、不高于 %(hi)s 倍，建议列为相对困难。")
-            % {"lo": rule.deep_multiple, "hi": rule.relative_multiple}
+            Line(
+                _("高于标准的 %(lo)s 倍、不高于 %(hi)s 倍，建议列为相对困难。"),
+                {"lo": str(rule.deep_multiple), "hi": str(rule.relative_multiple)},
+            )
         )
     elif data.accident_cost > 0 and data.accident_cost > data.annual_income * rule.accident_share:
         band = Band.ACCIDENT
         steps.append(
-            _("意外支出 %(cost)s 元超过家庭年收入的 %(pct)s%%，建议列为意外致困。")
-            % {"cost": _yuan(data.accident_cost), "pct": (rule.accident_share * 100).normalize()}
+            Line(
+                _("意外支出 %(cost)s 元超过家庭年收入的 %(pct)s%%，建议列为意外致困。"),
+                {
+                    "cost": _yuan(data.accident_cost),
+                    "pct": str((rule.accident_share * 100).normalize()),
+                },
+            )
         )
     else:
         band = Band.EDGE
         steps.append(
-            _("高于标准的 %(hi)s 倍；如仍符合困难条件，可列为边缘户。")
-            % {"hi": rule.relative_multiple}
+            Line(
+                _("高于标准的 %(hi)s 倍；如仍符合困难条件，可列为边缘户。"),
+                {"hi": str(rule.relative_multiple)},
+            )
         )
     if warnings:
-        steps.append(_("存在排除情形，须由工会主席填写理由后方可认定。"))
+        steps.append(Line(_("存在排除情形，须由工会主席填写理由后方可认定。")))
     return MeansResult(per_capita, data.standard, ratio, band, steps, warnings)

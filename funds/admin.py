@@ -34,9 +34,9 @@ class IncomeSourceAdmin(AuditedAdmin):
     no longer offer it. The codes mark the built-in sources the product
     posts to itself (互助会费 = "premium"), so they are not editable here."""
 
-    list_display = ["name", "code", "sort_order", "is_active"]
+    list_display = ["name", "name_en", "code", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
-    search_fields = ["name"]
+    search_fields = ["name", "name_en"]
     readonly_fields = ["code"]
 
     def has_delete_permission(self, request: HttpRequest, obj: IncomeSource | None = None) -> bool:

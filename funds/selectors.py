@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from accounts.i18n import pick_name
 from accounts.models import Unit, User
 from accounts.paging import paged
 from accounts.scoping import get_scoped, require_action, units_for
@@ -306,9 +307,11 @@ def fund_period_summary(
             "direction",
             "source_id",
             "source__name",
+            "source__name_en",
             "source__sort_order",
             f"{PROGRAM}_id",
             f"{PROGRAM}__name",
+            f"{PROGRAM}__name_en",
             "reverses__kind",
         )
         .annotate(n=Count("pk"), total=Sum("amount"))
@@ -323,13 +326,17 @@ def fund_period_summary(
         kind, direction, n, total = g["kind"], g["direction"], g["n"], g["total"]
         if kind in (EntryKind.RECEIPT, EntryKind.DONATION):
             key: tuple[Any, ...] = (g["source__sort_order"] or 0, g["source_id"] or 0)
-            label = g["source__name"] or _("（未注明来源）")
+            label = pick_name(g["source__name"], g["source__name_en"]) or _("（未注明来源）")
             bucket = receipts
         elif kind == EntryKind.PAYMENT:
             program = g[f"{PROGRAM}_id"]
             # Aid payments by program first (by name), then other payments.
             key = (0, g[f"{PROGRAM}__name"], program) if program else (1, "", 0)
-            label = g[f"{PROGRAM}__name"] if program else _("其他支出")
+            label = (
+                pick_name(g[f"{PROGRAM}__name"], g[f"{PROGRAM}__name_en"])
+                if program
+                else _("其他支出")
+            )
             bucket = payments
         elif kind in (EntryKind.TRANSFER_IN, EntryKind.TRANSFER_OUT):
             key = (direction * -1,)

@@ -37,9 +37,18 @@ class ApprovalThresholdInline(admin.TabularInline):
 
 @admin.register(Program)
 class ProgramAdmin(AuditedAdmin):
-    list_display = ["name", "unit", "category", "kind", "window_start", "window_end", "is_active"]
+    list_display = [
+        "name",
+        "name_en",
+        "unit",
+        "category",
+        "kind",
+        "window_start",
+        "window_end",
+        "is_active",
+    ]
     list_filter = ["category", "kind", "is_active"]
-    search_fields = ["name"]
+    search_fields = ["name", "name_en"]
     filter_horizontal = ["eligible_tiers", "eligible_causes", "funds"]
     autocomplete_fields = ["unit"]
     inlines = [StandardAmountInline, ApprovalThresholdInline]
@@ -118,10 +127,10 @@ class ClaimCategoryAdmin(AuditedAdmin):
     A category in use is retired (启用 off), never deleted (the claims
     protect it)."""
 
-    list_display = ["name", "code", "sort_order", "is_active"]
+    list_display = ["name", "name_en", "code", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
     list_filter = ["is_active"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "name_en", "code"]
 
 
 @admin.register(Premium)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from accounts.i18n import in_english
 
 WIDTH = 480
 HEIGHT = 260
@@ -55,9 +58,12 @@ def nice_step(value: float, *, whole: bool) -> float:
 
 
 def short(value: float, money: bool) -> str:
-    """A bar's label: whole numbers, and ten-thousands as 万 for big amounts."""
+    """A bar's label: whole numbers, and big amounts in ten-thousands (万),
+    or in English in thousands (k)."""
     if money and abs(value) >= 10000:
-        return f"{value / 10000:.1f}万"
+        if in_english():
+            return f"{value / 1000:,.0f}k"
+        return _("%(n)s万") % {"n": f"{value / 10000:.1f}"}
     return f"{value:,.0f}"
 
 
@@ -101,10 +107,13 @@ def bar_chart(
             height = plot_h * value / top_value if top_value else 0
             x = left + g * bar
             color = COLORS[g % len(COLORS)]
+            tip = _("%(what)s：%(value)s") % {
+                "what": f"{label} {s.name}",
+                "value": short(value, money),
+            }
             out.append(
                 f'<rect x="{x:.1f}" y="{base_y - height:.1f}" width="{bar:.1f}" '
-                f'height="{height:.1f}" fill="{color}"><title>{_esc(label)} {_esc(s.name)}：'
-                f"{_esc(short(value, money))}</title></rect>"
+                f'height="{height:.1f}" fill="{color}"><title>{_esc(tip)}</title></rect>'
             )
             if value:
                 out.append(

@@ -32,9 +32,11 @@ from typing import Any
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from accounts.i18n import in_english, pick_name
 from accounts.models import Unit
 from cases import clock
 from cases.models import Cause, FileCategory, Helper, Household, StatusChange, Tier, Visit
@@ -289,13 +291,17 @@ class Categories:
 def _categories(seen_tiers: set[int | None], seen_causes: set[int | None]) -> Categories:
     """Active tiers and causes, plus retired ones still on a file (two queries)."""
     tiers: list[tuple[int | None, str]] = [
-        (pk, name)
-        for pk, name, active in Tier.objects.values_list("pk", "name", "is_active")
+        (pk, pick_name(name, name_en))
+        for pk, name, name_en, active in Tier.objects.values_list(
+            "pk", "name", "name_en", "is_active"
+        )
         if active or pk in seen_tiers
     ]
     causes: list[tuple[int | None, str]] = [
-        (pk, name)
-        for pk, name, active in Cause.objects.values_list("pk", "name", "is_active")
+        (pk, pick_name(name, name_en))
+        for pk, name, name_en, active in Cause.objects.values_list(
+            "pk", "name", "name_en", "is_active"
+        )
         if active or pk in seen_causes
     ]
     if None in seen_tiers:
@@ -303,6 +309,11 @@ def _categories(seen_tiers: set[int | None], seen_causes: set[int | None]) -> Ca
     if None in seen_causes:
         causes.append((None, _("未填原因")))
     return Categories(tiers, causes)
+
+
+def axis_month(day: datetime.date) -> str:
+    """A month on a chart's axis: 3月, or Mar in English."""
+    return date_format(day, "M") if in_english() else f"{day.month}月"
 
 
 def _tier_key(pk: int | None) -> str:
@@ -447,8 +458,10 @@ def category_table(scope: Scope, tiers: StatTable) -> StatTable:
         line["households"] += g["n"]
     seen = set(by_category)
     labels: list[tuple[int | None, str]] = [
-        (pk, name)
-        for pk, name, active in FileCategory.objects.values_list("pk", "name", "is_active")
+        (pk, pick_name(name, name_en))
+        for pk, name, name_en, active in FileCategory.objects.values_list(
+            "pk", "name", "name_en", "is_active"
+        )
         if active or pk in seen
     ]
     if None in seen:
@@ -564,7 +577,11 @@ def handout_tables(scope: Scope) -> tuple[StatTable, StatTable]:
         aggregates = _handout_aggregates(groups, part)
         rows_q = (
             _handouts(scope)
-            .values("application__program_id", "application__program__name")
+            .values(
+                "application__program_id",
+                "application__program__name",
+                "application__program__name_en",
+            )
             .annotate(**aggregates)
             .order_by()
         )
@@ -581,7 +598,7 @@ def handout_tables(scope: Scope) -> tuple[StatTable, StatTable]:
                 continue  # a program whose handouts are all of the other part
             rows.append(
                 (
-                    g["application__program__name"],
+                    pick_name(g["application__program__name"], g["application__program__name_en"]),
                     *(
                         money(v) if c.kind == MONEY else v
                         for c, v in zip(columns[1:], values, strict=True)
@@ -662,7 +679,9 @@ def loan_table(scope: Scope) -> StatTable:
         back[f"{span.key}_repaid_to_end"] = Sum("amount", filter=Q(paid_on__lte=span.end))
     lent_rows = {
         (g["application__program__name"], g["application__program_id"]): g
-        for g in loans.values("application__program_id", "application__program__name")
+        for g in loans.values(
+            "application__program_id", "application__program__name", "application__program__name_en"
+        )
         .annotate(**lent)
         .order_by()
     }
@@ -682,7 +701,7 @@ def loan_table(scope: Scope) -> StatTable:
     rows = []
     for (name, pk), g in sorted(lent_rows.items()):
         r = back_rows.get(pk, {})
-        values: list[Any] = [name]
+        values: list[Any] = [pick_name(name, g["application__program__name_en"])]
         for span in groups:
             k = span.key
             outstanding = money(g[f"{k}_lent_to_end"]) - money(r.get(f"{k}_repaid_to_end"))
@@ -749,7 +768,7 @@ def claim_table(scope: Scope) -> StatTable:
         aggregates[f"{span.key}_amount"] = Sum("amount", filter=when)
     grouped = sorted(
         _claims(scope)
-        .values("category_id", "category__name", "category__sort_order")
+        .values("category_id", "category__name", "category__name_en", "category__sort_order")
         .annotate(**aggregates)
         .order_by(),
         key=lambda g: (g["category__sort_order"], g["category_id"]),
@@ -763,7 +782,7 @@ def claim_table(scope: Scope) -> StatTable:
     columns = [Column("category", _("互助类别"), TEXT, 16), *_span_columns(groups, parts)]
     rows = [
         (
-            g["category__name"],
+            pick_name(g["category__name"], g["category__name_en"]),
             *(money(g[c.key]) if c.kind == MONEY else g[c.key] for c in columns[1:]),
         )
         for g in grouped
@@ -819,8 +838,10 @@ def receipt_table(scope: Scope) -> StatTable:
         g["source_key"]: g for g in entries.values("source_key").annotate(**aggregates).order_by()
     }
     labels: list[tuple[int | None, str]] = [
-        (pk, name)
-        for pk, name, active in IncomeSource.objects.values_list("pk", "name", "is_active")
+        (pk, pick_name(name, name_en))
+        for pk, name, name_en, active in IncomeSource.objects.values_list(
+            "pk", "name", "name_en", "is_active"
+        )
         if active or pk in grouped
     ]
     if None in grouped:
@@ -1051,7 +1072,7 @@ class Statistics:
         if self.has("movements"):
             days = months(self.scope)
             one_year = len({d.year for d in days}) == 1
-            labels = [f"{d.month}月" if one_year else f"{d.year % 100:02d}/{d.month}" for d in days]
+            labels = [axis_month(d) if one_year else f"{d.year % 100:02d}/{d.month}" for d in days]
             moves = self.get("movements").data
             aid = self.get("aid_months").data
             out += [

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit
 
 from .. import choices as c
@@ -20,7 +21,7 @@ def money(verbose_name: str | Any) -> models.DecimalField:
     )
 
 
-class Tier(models.Model):
+class Tier(EnglishNamed, models.Model):
     """困难类别: an admin-edited list, each mapped to a national category."""
 
     class National(models.TextChoices):
@@ -30,6 +31,7 @@ class Tier(models.Model):
         EDGE = "edge", _("边缘")
 
     name = models.CharField(_("名称"), max_length=30, unique=True)
+    name_en = name_en_field()
     national_category = models.CharField(_("对应全国类别"), max_length=16, choices=National.choices)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -40,13 +42,14 @@ class Tier(models.Model):
         ordering = ["sort_order", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
 
-class Cause(models.Model):
+class Cause(EnglishNamed, models.Model):
     """致困原因: an admin-edited list."""
 
     name = models.CharField(_("名称"), max_length=30, unique=True)
+    name_en = name_en_field()
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -56,14 +59,15 @@ class Cause(models.Model):
         ordering = ["sort_order", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
 
-class FileCategory(models.Model):
+class FileCategory(EnglishNamed, models.Model):
     """档案分类: admin-defined categories a household may carry beside its
     tier (大病职工, 帮扶助学, 单亲家庭, 劳模, 农民工, …), any number at once."""
 
     name = models.CharField(_("名称"), max_length=30, unique=True)
+    name_en = name_en_field()
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -73,7 +77,7 @@ class FileCategory(models.Model):
         ordering = ["sort_order", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
 
 class HouseholdStatus(models.TextChoices):

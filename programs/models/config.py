@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit, UnitKind
 from cases.models import Cause, FileCategory, Tier
 from funds.models import Fund
@@ -43,11 +44,12 @@ class CapRule(models.TextChoices):
     FIXED = "fixed", _("固定金额上限")
 
 
-class Program(models.Model):
+class Program(EnglishNamed, models.Model):
     unit = models.ForeignKey(
         Unit, verbose_name=_("设立工会"), on_delete=models.PROTECT, related_name="programs"
     )
     name = models.CharField(_("项目名称"), max_length=100)
+    name_en = name_en_field(200)
     category = models.CharField(_("项目类别"), max_length=20, choices=Category.choices)
     kind = models.CharField(_("帮扶方式"), max_length=10, choices=Kind.choices)
     eligible_tiers = models.ManyToManyField(
@@ -101,7 +103,7 @@ class Program(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
 
 class StandardAmount(models.Model):

@@ -52,7 +52,7 @@ def coop_claims_table(
 
     def rows() -> Iterator[Row]:
         for row in figures.rows:
-            yield (row.category.name, row.times, row.persons, money(row.amount))
+            yield (row.category.display_name, row.times, row.persons, money(row.amount))
 
     table = Table(
         columns=category_columns(),

@@ -70,7 +70,7 @@ def household_card(user: User, household: Household) -> dict[str, Any]:
             household.bank_account if full else mask_bank_account(household.bank_account)
         ),
         "members": members,
-        "secondary_causes": [c.name for c in household.secondary_causes.all()],
+        "secondary_causes": [c.display_name for c in household.secondary_causes.all()],
         "assessments": [
             {
                 "on": a.assessed_on,
@@ -87,7 +87,9 @@ def household_card(user: User, household: Household) -> dict[str, Any]:
                 "per_capita": a.per_capita,
                 "standard": a.standard,
                 "ratio": a.ratio,
-                "suggested": a.suggested_tier.name if a.suggested_tier else _band(a.suggested_band),
+                "suggested": a.suggested_tier.display_name
+                if a.suggested_tier
+                else _band(a.suggested_band),
                 "by": str(a.created_by),
             }
             for a in household.assessments.select_related("suggested_tier", "created_by")[

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.i18n import pick_name
 from accounts.masking import mask_id_number
 from accounts.models import User
 from accounts.scoping import units_for
@@ -50,6 +51,8 @@ INTAKE_FIELDS = (
     "household__id_number",
     "household__tier__name",
     "household__main_cause__name",
+    "household__tier__name_en",
+    "household__main_cause__name_en",
 )
 
 
@@ -71,8 +74,9 @@ def intake_notice_rows(notice: IntakeNotice) -> Table:
 
     def rows() -> Iterator[Row]:
         values = qs.values_list(*INTAKE_FIELDS).iterator(chunk_size=CHUNK)
-        for seq, (unit, name, idn, tier, cause) in enumerate(values, 1):
-            yield (seq, unit, name, mask_id_number(idn), tier or "", cause or "")
+        for seq, (unit, name, idn, tier, cause, tier_en, cause_en) in enumerate(values, 1):
+            tier, cause = pick_name(tier or "", tier_en), pick_name(cause or "", cause_en)
+            yield (seq, unit, name, mask_id_number(idn), tier, cause)
 
     return Table(
         columns=intake_columns(),
@@ -138,6 +142,9 @@ AID_FIELDS = (
     "goods_description",
     "goods_value",
     "entry__amount",
+    "application__household__tier__name_en",
+    "application__household__main_cause__name_en",
+    "application__program__name_en",
 )
 
 
@@ -170,9 +177,13 @@ def aid_notice_rows(payments: QuerySet[AidPayment]) -> Table:
     def rows() -> Iterator[Row]:
         values = qs.values_list(*AID_FIELDS).iterator(chunk_size=CHUNK)
         for seq, row in enumerate(values, 1):
-            unit, name, idn, tier, cause, program, goods, goods_value, amount = row
+            unit, name, idn, tier, cause, program, goods, goods_value, amount, *english = row
+            tier, cause, program = (
+                pick_name(n or "", en)
+                for n, en in zip((tier, cause, program), english, strict=True)
+            )
             yield (
-                seq, unit, name, mask_id_number(idn), tier or "", cause or "", program,
+                seq, unit, name, mask_id_number(idn), tier, cause, program,
                 amount - goods_value, goods, goods_value, amount,
             )  # fmt: skip
 
@@ -217,7 +228,7 @@ class AidNoticeDocument(Generator):
         parts = []
         if program is not None:
             payments = payments.filter(application__program=program)
-            parts.append(program.name)
+            parts.append(program.display_name)
         if batch is not None:
             payments = payments.filter(batch=batch)
             parts.append(batch.title)

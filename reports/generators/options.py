@@ -30,7 +30,7 @@ class PeriodOptions(forms.Form):
 
 class ProgramChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Program) -> str:  # type: ignore[override]
-        return f"{obj.name}（{obj.unit.name}）"
+        return f"{obj.display_name}（{obj.unit.name}）"
 
 
 class BatchChoiceField(forms.ModelChoiceField):
@@ -41,7 +41,7 @@ class BatchChoiceField(forms.ModelChoiceField):
 
 class AidBatchChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Batch) -> str:  # type: ignore[override]
-        return f"{obj.title} · {obj.program.name}（{obj.year}）"
+        return f"{obj.title} · {obj.program.display_name}（{obj.year}）"
 
 
 class ProgramLedgerOptions(PeriodOptions):

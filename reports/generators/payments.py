@@ -14,6 +14,7 @@ from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from accounts.i18n import pick_name
 from accounts.masking import mask_id_number
 from accounts.models import User
 from accounts.scoping import require_action, units_for
@@ -69,6 +70,7 @@ LEDGER_FIELDS = (
     "entry__amount",
     "reversal__occurred_on",
     "reversal__amount",
+    "application__program__name_en",
 )
 
 
@@ -116,7 +118,8 @@ def disbursements(payments: QuerySet[AidPayment], unmask: Unmasker) -> Table:
         values = qs.values_list(*LEDGER_FIELDS).iterator(chunk_size=CHUNK)
         for seq, row in enumerate(values, 1):
             (paid_on, name, idn, unit, path, program, fund, method, goods, goods_value, amount,
-             r_on, r_amount) = row  # fmt: skip
+             r_on, r_amount, program_en) = row  # fmt: skip
+            program = pick_name(program, program_en)
             yield (
                 seq,
                 paid_on,
@@ -238,7 +241,7 @@ class ProgramDisbursements(Generator):
         if unit is not None:
             payments = payments.filter(fund__unit__path__startswith=unit.path)
         table = disbursements(_in_period(payments, options), Unmasker(user))
-        scope = _("帮扶项目：%(p)s") % {"p": program.name}
+        scope = _("帮扶项目：%(p)s") % {"p": program.display_name}
         if unit is not None:
             scope += " · " + unit.name
         return _ledger_document(
@@ -287,12 +290,14 @@ def signoff(
         "goods_description",
         "goods_value",
         amount,
+        f"{program}_en",
     )
 
     def rows() -> Iterator[Row]:
         values = qs.values_list(*fields).iterator(chunk_size=CHUNK)
         for seq, row in enumerate(values, 1):
-            name, idn, unit, path, program_name, goods_text, goods_value, value = row
+            name, idn, unit, path, program_name, goods_text, goods_value, value, program_en = row
+            program_name = pick_name(program_name, program_en)
             yield (
                 seq,
                 unmask.name(name, path),
@@ -426,7 +431,7 @@ class ApplicationsSignoff(Generator):
             goods=method == PaymentMethod.GOODS,
             unmask=Unmasker(user),
         )
-        parts = [program.name if program is not None else _("所选申请")]
+        parts = [program.display_name if program is not None else _("所选申请")]
         if unit is not None:
             parts.append(unit.name)
         key = f"P{program.pk}" if program is not None else "A"

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
+from accounts.i18n import pick_name
 from accounts.masking import mask_name
 from accounts.models import User
 from funds import selectors as fund_selectors
@@ -59,6 +60,7 @@ FIELDS = (
     "target_fund",
     "direction",
     "amount",
+    "source__name_en",
 )
 
 
@@ -118,8 +120,9 @@ def fund_statement(
         values = qs.values_list(*FIELDS).iterator(chunk_size=CHUNK)
         for (
             on, pk, kind, memo, name, path, donor, campaign, receipt, income, payer, reverses,
-            source, dest, direction, amount,
+            source, dest, direction, amount, income_en,
         ) in values:  # fmt: skip
+            income = pick_name(income, income_en) if income else income
             party = donor or payer or source or dest or ""
             if income:
                 # A receipt names its source and who paid it.
