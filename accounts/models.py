@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .append_only import append_only
+
 
 class User(AbstractUser):
     """A person who signs in. What they may do comes from their memberships."""
@@ -133,6 +135,7 @@ class AuditEvent(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(action=""), name="audit_action_not_empty"),
         ]
+        triggers = [append_only("audit_append_only")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"

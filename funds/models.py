@@ -3,7 +3,7 @@
 A fund's balance is never stored: it is the sum of its ledger entries. An
 entry is never updated or deleted; a mistake is corrected by a reversing
 entry that points at the entry it corrects (and on PostgreSQL a trigger
-refuses UPDATE and DELETE outright).
+refuses UPDATE and DELETE outright: accounts/append_only.py).
 """
 
 from decimal import Decimal
@@ -13,16 +13,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.append_only import append_only
+from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit
 from cases.models import Household
 
 
-class IncomeSource(models.Model):
+class IncomeSource(EnglishNamed, models.Model):
     """资金来源: an admin-edited list every receipt names (行政划拨, 上级拨款,
     捐款, 互助会费, …). `code` marks the built-in sources the product itself
     posts to (a cooperative's premiums go to the source coded "premium")."""
 
     name = models.CharField(_("名称"), max_length=30, unique=True)
+    name_en = name_en_field()
     code = models.CharField(_("代码"), max_length=30, null=True, blank=True, unique=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -33,7 +36,7 @@ class IncomeSource(models.Model):
         ordering = ["sort_order", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
 
 # The built-in sources the product posts to itself (codes seeded by
@@ -219,6 +222,8 @@ class LedgerEntry(models.Model):
                 name="ledger_receipt_names_source",
             ),
         ]
+        # Replaces the hand-written trigger of migration 0002.
+        triggers = [append_only("ledger_append_only")]
 
     def __str__(self) -> str:
         sign = "+" if self.direction > 0 else "−"

@@ -9,8 +9,10 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from accounts.append_only import append_only
 from accounts.models import Unit
 
+from .. import meanstest
 from .household import Household, Tier, money, private_storage
 
 
@@ -139,6 +141,15 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} {self.assessed_on}"
+
+    @property
+    def explained_steps(self) -> list[str]:
+        """The means test's steps in the reader's language."""
+        return meanstest.explain(self.steps)
+
+    @property
+    def explained_warnings(self) -> list[str]:
+        return meanstest.exclusion_warnings(self.exclusions) or list(self.warnings)
 
 
 class VisitKind(models.TextChoices):
@@ -279,6 +290,7 @@ class StatusChange(models.Model):
         verbose_name = _("状态变更")
         verbose_name_plural = _("状态变更")
         ordering = ["at", "id"]
+        triggers = [append_only("status_change_append_only")]
 
     def __str__(self) -> str:
         return f"{self.household}: {self.from_status} → {self.to_status}"

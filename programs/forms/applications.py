@@ -10,7 +10,7 @@ from accounts.models import Unit
 from cases.forms import UnitChoiceField
 from cases.models import Household
 
-from ..models import ApplicationStatus, CapRule, Kind, Program
+from ..models import Application, ApplicationStatus, CapRule, Kind, Program
 from ..services.rules import MAX_SCHOOL_MONTHS
 
 MINE = "mine"
@@ -19,7 +19,7 @@ ALL = "all"
 
 class ProgramChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Program) -> str:  # type: ignore[override]
-        return f"{obj.name}（{obj.unit.name}）"
+        return f"{obj.display_name}（{obj.unit.name}）"
 
 
 class ApplicationFilterForm(forms.Form):
@@ -233,3 +233,60 @@ class WithdrawForm(forms.Form):
         max_length=300,
         error_messages={"required": gettext_lazy("请填写撤回理由。")},
     )
+
+
+class ReturnForm(forms.Form):
+    """退回修改: what the drafter should change."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("退回原因"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("说明需要修改或补充的内容，经办人修改后重新提交。"),
+        error_messages={"required": gettext_lazy("请填写退回原因，说明需要修改的内容。")},
+    )
+
+
+class ResubmitForm(ApplicationForm):
+    """A returned application, amended by its drafter. The program stays the
+    one it was filed under."""
+
+    note = forms.CharField(
+        label=gettext_lazy("修改说明"),
+        required=False,
+        max_length=300,
+        help_text=gettext_lazy("简要说明按退回原因改了什么，记入申请的状态记录。"),
+    )
+
+    def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
+        program = application.program
+        programs = Program.objects.filter(pk=program.pk).select_related("unit")
+        kwargs.setdefault("initial", initial_of(application))
+        super().__init__(
+            *args, household=application.household, programs=programs, offered=[program], **kwargs
+        )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        kwargs = super().service_kwargs()
+        kwargs.pop("program")
+        kwargs["note"] = self.cleaned_data["note"]
+        return kwargs
+
+
+def initial_of(application: Application) -> dict[str, Any]:
+    """The form's fields as the application holds them."""
+    kind = application.program.kind
+    initial: dict[str, Any] = {
+        "program": application.program_id,
+        "amount": application.amount,
+        "amount_reason": application.amount_reason,
+        "reason": application.reason,
+        "out_of_pocket": "" if application.out_of_pocket is None else application.out_of_pocket,
+        "student": application.student_id,
+        "months": application.months,
+        "goods_description": application.goods_description,
+        "goods_value": application.goods_value if application.goods_value else "",
+    }
+    if kind == Kind.CASH_GOODS:
+        initial["cash"] = application.amount - application.goods_value
+    return initial

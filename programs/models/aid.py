@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.append_only import append_only
 from accounts.models import Unit
 from cases.models import Household, Member
 from cases.models.household import private_storage
@@ -23,6 +24,8 @@ class ApplicationStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")  # a batch line not yet submitted
     PENDING = "pending", _("待审批")
     PENDING_PARENT = "pending_parent", _("待上级审批")
+    # 退回修改: a chair sent it back to its drafter, who amends and resubmits.
+    RETURNED = "returned", _("退回修改")
     APPROVED = "approved", _("已批准")
     REJECTED = "rejected", _("未批准")
     PAID = "paid", _("已发放")
@@ -34,6 +37,7 @@ COUNTED = (
     ApplicationStatus.DRAFT,
     ApplicationStatus.PENDING,
     ApplicationStatus.PENDING_PARENT,
+    ApplicationStatus.RETURNED,
     ApplicationStatus.APPROVED,
     ApplicationStatus.PAID,
 )
@@ -120,6 +124,9 @@ class Application(models.Model):
     months = models.PositiveSmallIntegerField(_("资助月数"), null=True, blank=True)
     # Set when submitted: the amount is above the unit's approval limit.
     needs_parent = models.BooleanField(_("需上级工会审批"), default=False)
+    # Counts submissions: a resubmission after 退回修改 starts the approval
+    # afresh, and each decision belongs to one round.
+    submission = models.PositiveSmallIntegerField(_("提交轮次"), default=1)
     drafted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT,
         related_name="+",
@@ -169,6 +176,7 @@ class Decision(models.Model):
         Application, verbose_name=_("申请"), on_delete=models.CASCADE, related_name="decisions"
     )
     level = models.CharField(_("审批层级"), max_length=8, choices=DecisionLevel.choices)
+    submission = models.PositiveSmallIntegerField(_("提交轮次"), default=1)
     approved = models.BooleanField(_("同意"))
     note = models.CharField(_("审批意见"), max_length=300, blank=True)
     actor = models.ForeignKey(
@@ -183,11 +191,44 @@ class Decision(models.Model):
         ordering = ["decided_at", "id"]
         constraints = [
             # Two chairs clicking at once cannot both decide one level.
-            models.UniqueConstraint(fields=["application", "level"], name="decision_one_per_level"),
+            models.UniqueConstraint(
+                fields=["application", "submission", "level"], name="decision_one_per_level"
+            ),
         ]
+        triggers = [append_only("decision_append_only")]
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {'✓' if self.approved else '✗'}"
+
+
+class ApplicationStatusChange(models.Model):
+    """One step of an application's life: who, when, from, to and why."""
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("申请"),
+        on_delete=models.PROTECT,
+        related_name="status_changes",
+    )
+    from_status = models.CharField(
+        _("原状态"), max_length=16, choices=ApplicationStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("新状态"), max_length=16, choices=ApplicationStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    at = models.DateTimeField(_("时间"))
+    reason = models.TextField(_("原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("申请状态变更")
+        verbose_name_plural = _("申请状态变更")
+        ordering = ["at", "id"]
+        triggers = [append_only("application_status_append_only")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_status} → {self.to_status}"
 
 
 class PaymentMethod(models.TextChoices):

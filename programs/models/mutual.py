@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.append_only import append_only
+from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit
 from cases.models import Household
 from funds.models import Fund, LedgerEntry
@@ -147,12 +149,13 @@ class Premium(models.Model):
         return f"{self.member} {self.year} {self.amount}"
 
 
-class ClaimCategory(models.Model):
+class ClaimCategory(EnglishNamed, models.Model):
     """互助类别, edited in the admin (seeded: 子女入学, 疾病医疗, 婚丧嫁娶, 其他).
     `code` is what code and imports refer to; a category in use is retired
     with `is_active`, never deleted."""
 
     name = models.CharField(_("名称"), max_length=50, unique=True)
+    name_en = name_en_field(100)
     code = models.SlugField(_("代码"), max_length=32, unique=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -163,7 +166,7 @@ class ClaimCategory(models.Model):
         ordering = ["sort_order", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
 
 class ClaimStatus(models.TextChoices):
@@ -250,6 +253,7 @@ class ClaimVote(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["claim", "voter"], name="claim_one_vote_each"),
         ]
+        triggers = [append_only("claim_vote_append_only")]
 
     def __str__(self) -> str:
         return f"{self.voter} {'✓' if self.approve else '✗'}"

@@ -16,13 +16,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Unit, User
 from accounts.paging import paged
-from accounts.scoping import covers, get_scoped, require_action, roles_for, unit_q, units_for
+from accounts.scoping import get_scoped, require_action, roles_for, unit_q, units_for
 from cases.models import Household
 
 from ..models import (
     AidPayment,
     Application,
     ApplicationStatus,
+    ApplicationStatusChange,
     Batch,
     BatchStatus,
     CapRule,
@@ -38,7 +39,6 @@ S = ApplicationStatus
 VIEW = "household.view"
 EDIT = "household.edit"
 DECIDE = "case.decide"
-WITHDRAWABLE = (S.DRAFT, S.PENDING, S.PENDING_PARENT)
 
 
 def _ancestor_ids(path: str) -> list[int]:
@@ -59,7 +59,20 @@ def may_decide(user: User, application: Application) -> bool:
 
 
 def may_withdraw(user: User, application: Application) -> bool:
-    return application.status in WITHDRAWABLE and covers(user, EDIT, application.household.unit)
+    """Only the drafter withdraws, while the application is not yet decided."""
+    return application.status in services.WITHDRAWABLE and _own_draft(user, application)
+
+
+def may_resubmit(user: User, application: Application) -> bool:
+    return application.status == S.RETURNED and _own_draft(user, application)
+
+
+def _own_draft(user: User, application: Application) -> bool:
+    try:
+        services.check_own_draft(user, application)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _units(paths: list[str]) -> QuerySet[Unit]:
@@ -82,7 +95,9 @@ def awaiting_q(user: User) -> Q:
     level = (Q(status=S.PENDING) & Q(household__unit__in=units)) | (
         Q(status=S.PENDING_PARENT) & Q(household__unit__parent__in=units)
     )
-    decided = Decision.objects.filter(application=OuterRef("pk"), actor=user)
+    decided = Decision.objects.filter(
+        application=OuterRef("pk"), submission=OuterRef("submission"), actor=user
+    )
     return level & ~Q(drafted_by=user) & ~Q(Exists(decided))
 
 
@@ -154,6 +169,19 @@ def get_batch_line_for(user: User, pk: int, *, action: str = EDIT) -> Applicatio
         "household__unit__parent", "household__tier", "program", "batch"
     )
     return get_scoped_application(user, queryset, pk, action)
+
+
+def history_of(application: Application) -> list[ApplicationStatusChange]:
+    """The application's status changes, oldest first, with who made them."""
+    return list(application.status_changes.select_related("actor").order_by("at", "id"))
+
+
+def return_reason(history: list[ApplicationStatusChange]) -> str:
+    """Why the application is back with its drafter: the latest 退回修改."""
+    for change in reversed(history):
+        if change.to_status == S.RETURNED:
+            return change.reason
+    return ""
 
 
 def payments_of(application: Application) -> list[AidPayment]:

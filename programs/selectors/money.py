@@ -246,7 +246,9 @@ def _caps(
             programs.setdefault(a.program_id, a.program)
     for program in sorted(programs.values(), key=lambda p: (p.name, p.pk)):
         used = sum((a.amount for a in counted if a.program_id == program.pk), ZERO)
-        lines.append(CapLine(f"program-{program.pk}", program.name, used, program.cap_amount))
+        lines.append(
+            CapLine(f"program-{program.pk}", program.display_name, used, program.cap_amount)
+        )
     return lines
 
 

@@ -1,10 +1,11 @@
 """Applications for aid and their approval.
 
-A caseworker drafts; the chair of the household's union approves or rejects;
-above the union level's limit the chair of the parent union must approve as
-well; finance pays (payments.py). The one who drafts may not approve, and
-the one who approves may not pay: the services refuse it, whatever the UI
-shows.
+A caseworker drafts; the chair of the household's union approves, rejects or
+returns it to the drafter to amend (退回修改); above the union level's limit
+the chair of the parent union must approve as well; finance pays
+(payments.py). The one who drafts may not approve, and the one who approves
+may not pay: the services refuse it, whatever the UI shows. Every status
+change goes through `application_move`, which writes the history row.
 """
 
 import datetime
@@ -22,7 +23,15 @@ from cases import clock
 from cases.models import Household, Member
 from cases.services.intake import household_lock
 
-from ..models import Application, ApplicationStatus, Decision, DecisionLevel, Kind, Program
+from ..models import (
+    Application,
+    ApplicationStatus,
+    ApplicationStatusChange,
+    Decision,
+    DecisionLevel,
+    Kind,
+    Program,
+)
 from . import rules
 
 S = ApplicationStatus
@@ -51,11 +60,13 @@ def to_amount(value: Any, field: str = "amount") -> Decimal:
 
 
 # An application's life: each status and the statuses it may move to. A paid
-# application goes back to approved only when its payment is reversed.
+# application goes back to approved only when its payment is reversed; a
+# returned one goes back to pending when its drafter resubmits it.
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.PENDING, S.WITHDRAWN}),
-    S.PENDING: frozenset({S.PENDING_PARENT, S.APPROVED, S.REJECTED, S.WITHDRAWN}),
-    S.PENDING_PARENT: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN}),
+    S.PENDING: frozenset({S.PENDING_PARENT, S.APPROVED, S.REJECTED, S.RETURNED, S.WITHDRAWN}),
+    S.PENDING_PARENT: frozenset({S.APPROVED, S.REJECTED, S.RETURNED, S.WITHDRAWN}),
+    S.RETURNED: frozenset({S.PENDING, S.WITHDRAWN}),
     S.APPROVED: frozenset({S.PAID}),
     S.PAID: frozenset({S.APPROVED}),
     S.REJECTED: frozenset(),
@@ -76,29 +87,63 @@ def application_move(
     application: Application,
     to: str,
     action: str,
+    reason: str = "",
     changes: dict[str, Any] | None = None,
 ) -> Application:
     """The one place an application's status changes. The caller holds the
-    row lock; the audit event is the history row (who, when, from, to, why)."""
+    row lock; a history row (who, when, from, to, why) and the audit event
+    are written in the caller's transaction."""
     before = application.status
     _check_move(before, to)
     application.status = to
     application.save(update_fields=["status"])
+    reason = (reason or "").strip()
+    ApplicationStatusChange.objects.create(
+        application=application,
+        from_status=before,
+        to_status=to,
+        actor=actor,
+        at=clock.now(),
+        reason=reason,
+    )
+    extra = {"reason": [None, reason]} if reason else {}
     audit_record(
         actor=actor,
         action=action,
         obj=application.household,
         unit=application.household.unit,
-        changes={"status": [before, to], **(changes or {})},
+        changes={"status": [before, to], **extra, **(changes or {})},
     )
     return application
 
 
-def applications_move_all(queryset: Any, *, before: str, to: str) -> int:
+def applications_move_all(
+    queryset: Any, *, actor: User, before: str, to: str, reason: str = ""
+) -> int:
     """Move every application of `queryset` in status `before` at once (a
-    batch's lines); the caller records one audit event for the batch."""
+    batch's lines), with a history row each; the caller records one audit
+    event for the batch."""
     _check_move(before, to)
-    return int(queryset.filter(status=before).update(status=to))
+    ids = list(queryset.filter(status=before).order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    moved = int(Application.objects.filter(pk__in=ids, status=before).update(status=to))
+    now = clock.now()
+    ApplicationStatusChange.objects.bulk_create(
+        [
+            ApplicationStatusChange(
+                application_id=pk,
+                from_status=before,
+                to_status=to,
+                actor=actor,
+                at=now,
+                reason=reason,
+            )
+            for pk in ids
+        ],
+        batch_size=1000,
+    )
+    return moved
 
 
 def threshold_for(program: Program, household: Household) -> Decimal | None:
@@ -282,6 +327,13 @@ def application_draft(
         drafted_by=actor,
         **fields,
     )
+    ApplicationStatusChange.objects.create(
+        application=application,
+        from_status="",
+        to_status=application.status,
+        actor=actor,
+        at=clock.now(),
+    )
     audit_record(
         actor=actor,
         action="application.draft",
@@ -362,11 +414,24 @@ def application_amend(
     return application
 
 
+# Statuses the drafter may still withdraw from.
+WITHDRAWABLE = (S.DRAFT, S.PENDING, S.PENDING_PARENT, S.RETURNED)
+
+
+def check_own_draft(actor: User, application: Application) -> None:
+    """Only the one who drafted an application withdraws or resubmits it (a
+    chair returns it instead), and only while they may still edit for its
+    union."""
+    if application.drafted_by_id != actor.pk:
+        raise PermissionDenied(_("只有该申请的经办人可以撤回或重新提交。"))
+    check_drafter(actor, application.household)
+
+
 @transaction.atomic
 def application_withdraw(*, actor: User, application: Application, reason: str) -> Application:
     application = application_lock(application)
-    check_drafter(actor, application.household)
-    if application.status not in (S.DRAFT, S.PENDING, S.PENDING_PARENT):
+    check_own_draft(actor, application)
+    if application.status not in WITHDRAWABLE:
         raise ValidationError(_("该申请已审批，不能撤回。"))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写撤回理由。")})
@@ -375,7 +440,82 @@ def application_withdraw(*, actor: User, application: Application, reason: str) 
         application=application,
         to=S.WITHDRAWN,
         action="application.withdraw",
-        changes={"reason": [None, reason.strip()]},
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def application_return(*, actor: User, application: Application, reason: str) -> Application:
+    """退回修改: the chair who may decide the application now sends it back to
+    its drafter instead, saying what to change. Its decisions so far stay on
+    record; the resubmitted application is decided afresh."""
+    application = application_lock(application)
+    level = decision_level(application)
+    check_approver(actor, application, level)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写退回原因，说明需要修改的内容。")})
+    return application_move(
+        actor=actor,
+        application=application,
+        to=S.RETURNED,
+        action="application.return",
+        reason=reason,
+        changes={"level": [None, level]},
+    )
+
+
+@transaction.atomic
+def application_resubmit(
+    *,
+    actor: User,
+    application: Application,
+    amount: Any = None,
+    amount_reason: str = "",
+    reason: str = "",
+    out_of_pocket: Any = None,
+    student: Member | None = None,
+    months: int | None = None,
+    cash: Any = None,
+    goods_value: Any = None,
+    goods_description: str = "",
+    note: str = "",
+) -> Application:
+    """The drafter amends a returned application and sends it for approval
+    again. It passes every rule once more (its own amount left out of the
+    caps); the program's window is not asked again, as it was filed in time.
+    `note` says what was changed, for the history."""
+    application = application_lock(application)
+    household = household_lock(application.household)
+    check_own_draft(actor, application)
+    if application.status != S.RETURNED:
+        raise ValidationError(_("只有被退回修改的申请可以重新提交。"))
+    fields = _validated(
+        program=application.program,
+        household=household,
+        year=application.year,
+        amount=amount,
+        amount_reason=amount_reason,
+        out_of_pocket=out_of_pocket,
+        student=student,
+        months=months,
+        exclude=application.pk,
+        cash=cash,
+        goods_value=goods_value,
+        goods_description=goods_description,
+    )
+    before = application.amount
+    for name, value in fields.items():
+        setattr(application, name, value)
+    application.reason = (reason or "").strip()
+    application.submission += 1
+    application.save(update_fields=[*fields, "reason", "submission"])
+    return application_move(
+        actor=actor,
+        application=application,
+        to=S.PENDING,
+        action="application.resubmit",
+        reason=note,
+        changes={"amount": [str(before), str(application.amount)]},
     )
 
 
@@ -400,7 +540,11 @@ def check_approver(actor: User, application: Application, level: str) -> None:
         raise PermissionDenied(_("只有本工会或上级工会的主席可以审批。"))
     if application.drafted_by_id == actor.pk:
         raise PermissionDenied(_("申请人（经办人）不能审批自己起草的申请。"))
-    if any(d.actor_id == actor.pk for d in application.decisions.all()):
+    # This round only: after 退回修改 the same chairs decide the new round.
+    if any(
+        d.actor_id == actor.pk and d.submission == application.submission
+        for d in application.decisions.all()
+    ):
         raise PermissionDenied(_("同一人不能在两级重复审批。"))
 
 
@@ -414,7 +558,12 @@ def decide(*, actor: User, application: Application, approve: bool, note: str = 
     try:
         with transaction.atomic():
             decision = Decision.objects.create(
-                application=application, level=level, approved=approve, note=note, actor=actor
+                application=application,
+                submission=application.submission,
+                level=level,
+                approved=approve,
+                note=note,
+                actor=actor,
             )
     except IntegrityError:
         raise ValidationError(_("该申请已由他人审批。")) from None
@@ -429,6 +578,7 @@ def decide(*, actor: User, application: Application, approve: bool, note: str = 
         application=application,
         to=to,
         action="application.approve" if approve else "application.reject",
+        reason=note,
         changes={"level": [None, level]},
     )
     return decision

@@ -170,10 +170,18 @@ def batch_line_remove(*, actor: User, application: Application, reason: str = ""
     stays on the page as such). After submission a line is withdrawn like any
     application, from its own page."""
     application = applications.application_lock(application)
+    # Anyone who may edit the batch's lines may take one out, not only the
+    # one who drew the batch up (withdrawing a submitted application is
+    # its drafter's alone).
+    applications.check_drafter(actor, application.household)
     if application.batch_id is None or application.status != S.DRAFT:
         raise ValidationError(_("批次已提交，不能再移除；如需撤回，请在该申请的页面办理。"))
-    return applications.application_withdraw(
-        actor=actor, application=application, reason=reason.strip() or _("从批次中移除")
+    return applications.application_move(
+        actor=actor,
+        application=application,
+        to=S.WITHDRAWN,
+        action="application.withdraw",
+        reason=reason.strip() or _("从批次中移除"),
     )
 
 
@@ -188,7 +196,9 @@ def batch_submit(*, actor: User, batch: Batch) -> Batch:
         raise PermissionDenied(_("您无权提交该批次。"))
     if batch.status != BatchStatus.DRAFT:
         raise ValidationError(_("该批次已提交。"))
-    count = applications.applications_move_all(batch.lines.all(), before=S.DRAFT, to=S.PENDING)
+    count = applications.applications_move_all(
+        batch.lines.all(), actor=actor, before=S.DRAFT, to=S.PENDING
+    )
     if not count:
         raise ValidationError(_("批次中没有待提交的申请。"))
     batch.status = BatchStatus.SUBMITTED
@@ -253,7 +263,10 @@ def batch_decide(
         if denied:
             raise PermissionDenied(denied[0])
         raise ValidationError(refused[0] if refused else _("没有可审批的申请。"))
-    if not batch.lines.filter(status__in=[S.DRAFT, S.PENDING, S.PENDING_PARENT]).exists():
+    # A line returned to its drafter is still open: it comes back to be decided.
+    if not batch.lines.filter(
+        status__in=[S.DRAFT, S.PENDING, S.PENDING_PARENT, S.RETURNED]
+    ).exists():
         batch.status = BatchStatus.DECIDED
         batch.save(update_fields=["status"])
     audit_record(

@@ -337,7 +337,8 @@ def aid_payment_reverse(*, actor: User, payment: AidPayment, reason: str) -> Aid
             application=application,
             to=S.APPROVED,
             action="application.payment_reverse",
-            changes=changes,
+            reason=reason,
+            changes={"amount": changes["amount"]},
         )
     else:
         audit_record(

@@ -45,7 +45,7 @@ def check_window(program: Program, on: datetime.date) -> None:
         raise ValidationError(
             {
                 "program": _("“%(p)s”的申请时间为每年 %(s)s 至 %(e)s，现在不在申请期内。")
-                % {"p": program.name, "s": program.window_start, "e": program.window_end}
+                % {"p": program.display_name, "s": program.window_start, "e": program.window_end}
             }
         )
 

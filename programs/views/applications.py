@@ -1,7 +1,8 @@
 """Aid applications: the caseworker drafts one for a household, a chair
-approves or rejects it (and above the unit's limit, the parent union's chair
-too), the drafter may withdraw it while it waits. The separation of duties is
-the services'; these views only show what the services would allow."""
+approves, rejects or returns it to the drafter to amend (and above the unit's
+limit, the parent union's chair too), the drafter may withdraw it while it
+waits or resubmit it once amended. The separation of duties is the
+services'; these views only show what the services would allow."""
 
 from typing import Any
 
@@ -21,8 +22,15 @@ from accounts.scoping import has_action, require_action, units_for
 from cases import clock
 from cases.selectors import get_household_for
 
-from ..forms.applications import ApplicationFilterForm, ApplicationForm, DecideForm, WithdrawForm
-from ..models import Application, Kind
+from ..forms.applications import (
+    ApplicationFilterForm,
+    ApplicationForm,
+    DecideForm,
+    ResubmitForm,
+    ReturnForm,
+    WithdrawForm,
+)
+from ..models import Application, ApplicationStatus, Kind
 from ..selectors import applications as selectors
 from ..services import applications as services
 from ..services import rules
@@ -141,7 +149,7 @@ def application_create(request: HttpRequest, pk: int) -> HttpResponse:
             attach_errors(form, exc)
         else:
             text = _("已提交“%(p)s”申请：%(n)s，%(a)s 元，等待审批。") % {
-                "p": application.program.name,
+                "p": application.program.display_name,
                 "n": household.name,
                 "a": application.amount,
             }
@@ -173,11 +181,13 @@ def _detail(
     *,
     decide_form: DecideForm | None = None,
     withdraw_form: WithdrawForm | None = None,
+    return_form: ReturnForm | None = None,
 ) -> HttpResponse:
     user = _user(request)
     household = application.household
     may_decide = selectors.may_decide(user, application)
     may_withdraw = selectors.may_withdraw(user, application)
+    history = selectors.history_of(application)
     payments = [
         {"obj": p, "bank_account": mask_bank_account(p.bank_account)}
         for p in selectors.payments_of(application)
@@ -194,6 +204,11 @@ def _detail(
         "may_withdraw": may_withdraw,
         "decide_form": decide_form or (DecideForm() if may_decide else None),
         "withdraw_form": withdraw_form or (WithdrawForm() if may_withdraw else None),
+        # Whoever may decide may return instead.
+        "return_form": return_form or (ReturnForm() if may_decide else None),
+        "may_resubmit": selectors.may_resubmit(user, application),
+        "history": history,
+        "returned_because": selectors.return_reason(history),
         "threshold": services.threshold_for(application.program, household),
         "cash_part": application.amount - application.goods_value,
     }
@@ -256,10 +271,70 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, application, withdraw_form=form)
 
 
+@login_required
+@require_POST
+def application_return(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    application = selectors.get_application_for(user, pk, action=DECIDE)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.application_return(
+                actor=user, application=application, reason=form.cleaned_data["reason"]
+            )
+        except PermissionDenied as exc:
+            return refused(request, exc)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, _("已退回经办人修改。"))
+            return redirect("programs:application_detail", pk=application.pk)
+    return _detail(request, application, return_form=form)
+
+
+@login_required
+@GET_POST
+def application_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    application = selectors.get_application_for(user, pk, action=EDIT)
+    try:
+        services.check_own_draft(user, application)
+    except PermissionDenied as exc:
+        return refused(request, exc)
+    if application.status != ApplicationStatus.RETURNED:
+        messages.error(request, _("只有被退回修改的申请可以重新提交。"))
+        return redirect("programs:application_detail", pk=application.pk)
+    form = ResubmitForm(request.POST or None, application=application)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_resubmit(
+                actor=user, application=application, **form.service_kwargs()
+            )
+        except PermissionDenied as exc:
+            return refused(request, exc)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, _("已修改并重新提交，等待审批。"))
+            return redirect("programs:application_detail", pk=application.pk)
+    history = selectors.history_of(application)
+    context = {
+        "application": application,
+        "household": application.household,
+        "form": form,
+        "program": application.program,
+        "preview": selectors.preview(application.program, application.household, clock.today()),
+        "returned_because": selectors.return_reason(history),
+    }
+    return render(request, "programs/applications/application_resubmit.html", context)
+
+
 urlpatterns: list[URLPattern] = [
     path("applications/", application_list, name="application_list"),
     path("households/<int:pk>/apply/", application_create, name="application_create"),
     path("applications/<int:pk>/", application_detail, name="application_detail"),
     path("applications/<int:pk>/decide/", application_decide, name="application_decide"),
     path("applications/<int:pk>/withdraw/", application_withdraw, name="application_withdraw"),
+    path("applications/<int:pk>/return/", application_return, name="application_return"),
+    path("applications/<int:pk>/resubmit/", application_resubmit, name="application_resubmit"),
 ]

@@ -1,8 +1,9 @@
 """Permission-walk entries for the applications and batches URLs (see
 tests/test_permissions.py).
 
-Drafting, amending, submitting and withdrawing are the caseworker's (alice);
-deciding is the chair's (carol, with ben as the chair of the other county).
+Drafting, amending, submitting, withdrawing and resubmitting are the
+caseworker's (alice); deciding and returning are the chair's (carol, with ben
+as the chair of the other county).
 Objects are built directly: the walk is about who may act on them."""
 
 from decimal import Decimal
@@ -131,6 +132,28 @@ def _submitted(response: Any, _household: Household, batch: Batch) -> None:
     assert batch.lines.get().status == S.PENDING
 
 
+def _returned(household: Household) -> Application:
+    return _application(household, status=S.RETURNED)
+
+
+def _sent_back(response: Any, _household: Household, app: Application) -> None:
+    assert response.status_code == 302, response.content.decode()[:3000]
+    app.refresh_from_db()
+    assert app.status == S.RETURNED
+    change = app.status_changes.get()
+    assert (change.actor.username, change.reason) == ("carol", "请补充诊断证明")
+
+
+def _resubmitted(response: Any, _household: Household, app: Application) -> None:
+    if response.wsgi_request.method == "GET":
+        assert response.status_code == 200
+        assert 'id="application-form"' in response.content.decode()
+        return
+    assert response.status_code == 302, response.content.decode()[:3000]
+    app.refresh_from_db()
+    assert (app.status, app.submission, app.reason) == (S.PENDING, 2, "已补充诊断证明")
+
+
 def _prepare_for_program(household: Household) -> None:
     _file(household)
     _program(household)
@@ -161,6 +184,23 @@ ROUTES: dict[str, Route] = {
         EDITORS_WITHOUT_ROLE,
         payload=lambda h: {"reason": "家庭情况好转"},
         allowed=_withdrawn,
+    ),
+    "programs:application_return": Route(
+        _application,
+        ("POST",),
+        DECIDERS_WITHOUT_ROLE,
+        payload=lambda h: {"reason": "请补充诊断证明"},
+        allowed=_sent_back,
+        user="carol",
+        outsider="ben",
+    ),
+    "programs:application_resubmit": Route(
+        _returned,
+        ("GET", "POST"),
+        EDITORS_WITHOUT_ROLE,
+        payload=lambda h: {"program": _program(h).pk, "amount": "", "reason": "已补充诊断证明"},
+        allowed=_resubmitted,
+        prepare=_prepare_for_program,
     ),
     "programs:batch_detail": Route(_submitted_batch, ("GET",), ("frank",), allowed=_shown),
     "programs:batch_line_amend": Route(
