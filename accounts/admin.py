@@ -9,11 +9,12 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from . import services
 from .audit import audit_record
 from .models import AuditEvent, Membership, Unit, User
+from .otp import otp_reset
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -61,6 +62,20 @@ class UserAdmin(BaseUserAdmin):
         (gettext_lazy("联系信息"), {"fields": ("full_name", "phone")}),
     )
     inlines = [MembershipInline]
+    actions = ["reset_second_factor"]
+
+    @admin.action(
+        description=gettext_lazy("重置双因素验证（手机丢失或更换时）"), permissions=["change"]
+    )
+    def reset_second_factor(self, request: HttpRequest, queryset: Any) -> None:
+        actor: Any = request.user
+        for user in queryset:
+            otp_reset(actor=actor, user=user)
+        self.message_user(
+            request,
+            gettext("已重置 %(count)d 个用户的双因素验证，他们下次登录时需重新设置。")
+            % {"count": len(queryset)},
+        )
 
 
 @admin.register(Unit)

@@ -46,3 +46,28 @@ class LoginForm(AuthenticationForm):
         # characters, and fail there on PostgreSQL.
         username = self.fields["username"]
         username.validators.append(MaxLengthValidator(username.max_length))  # type: ignore[attr-defined]
+
+
+class OtpCodeForm(forms.Form):
+    """The six digits the authenticator app shows (or, on the code page, a
+    recovery code)."""
+
+    code = forms.CharField(
+        label=gettext_lazy("验证码"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "none"}
+        ),
+    )
+
+    def __init__(self, *args: Any, digits_only: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.digits_only = digits_only
+        if digits_only:
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if self.digits_only and not (code.isdigit() and len(code) == 6):
+            raise forms.ValidationError(gettext_lazy("请输入验证器应用显示的 6 位数字。"))
+        return code

@@ -1,5 +1,6 @@
 """Keeps the client address of the current request for the audit trail."""
 
+import ipaddress
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -11,9 +12,44 @@ current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR is what the server saw; behind a proxy the deployment sets it
-    # from a trusted header, so a client cannot forge its own address here.
-    return request.META.get("REMOTE_ADDR") or None
+    """The address of the person's machine, as the audit trail and the login
+    lockout (django-axes) both see it.
+
+    Without a proxy (TRUSTED_PROXY_COUNT = 0) that is REMOTE_ADDR, and an
+    X-Forwarded-For header is ignored: anyone can send one. Behind N trusted
+    proxies each of them appends the address it received the request from, so
+    the client is the N-th entry from the right; whatever stands further left
+    came from the client itself and proves nothing.
+    """
+    remote = _address(request.META.get("REMOTE_ADDR", ""))
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies <= 0:
+        return remote
+    forwarded = [
+        entry.strip()
+        for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if entry.strip()
+    ]
+    if not forwarded:
+        return remote
+    # Fewer entries than proxies: the request skipped the outer ones, and the
+    # left-most entry is the earliest address a trusted proxy wrote down.
+    candidate = forwarded[-proxies] if len(forwarded) >= proxies else forwarded[0]
+    return _address(candidate) or remote
+
+
+def _address(value: str) -> str | None:
+    """A valid IP address or None: a proxy may append a port, a client may
+    send anything, and the audit column only holds addresses."""
+    value = value.strip()
+    if value.startswith("[") and "]" in value:  # [2001:db8::1]:443
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:  # 203.0.113.7:51234
+        value = value.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 class RequestContextMiddleware:

@@ -11,4 +11,7 @@ urlpatterns = [
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("otp/verify/", views.otp_verify, name="otp_verify"),
+    path("otp/enroll/", views.otp_enroll, name="otp_enroll"),
+    path("otp/recovery/", views.otp_recovery, name="otp_recovery"),
 ]

@@ -13,6 +13,13 @@ Figures and targets:
     notice_1page_s            a one-page public notice PDF            < 0.5 s
     ledger_pdf_1000_s         a 1,000-row disbursement ledger PDF
     ledger_pdf_1000_ratio     ... / WeasyPrint rendering the same HTML < 1.3
+    ledger_pdf_4page_first_s  the first 4-page ledger PDF of a freshly
+                              started web worker (config.wsgi, which warms
+                              the PDF fonts up in the background)      < 1.5 s
+    ledger_pdf_4page_cold_s   ... in a fresh process with no warm-up
+                              (WeasyPrint import and fonts included)
+    ledger_pdf_4page_warm_s   ... the next one, in the same process
+    pdf_warm_up_s             that worker's warm-up (background, at start)
     ledger_xlsx_100k_s        the 100,000-row ledger workbook
     ledger_xlsx_100k_ratio    ... / openpyxl write-only writing the same
                               rows alone                               < 1.3
@@ -20,6 +27,9 @@ Figures and targets:
     import_100k_rows_per_s    the 100,000-row household import, file to
                               committed rows (bench/outputs_import.py)
     import_speedup_vs_plain   ... against a plain ModelResource        >= 5
+    login_p50_ms              median sign-in: the login POST through the
+                              test client and every middleware, with the
+                              production password hasher (login_hasher) < 300
 
 A figure is a function taking the shared `Bench` and returning its
 `(name, value)` pairs; FIGURES lists them in the order they run.
@@ -390,8 +400,119 @@ def import_100k(bench: Bench) -> list[tuple[str, object]]:
     return import_figures(rows=bench.rows, actor=bench.data["caseworker"], unit_codes=codes)
 
 
+LEDGER_4PAGE_ROWS = 56  # 4 landscape pages of the ledger (with Noto CJK)
+
+
+def ledger_pdf_4page(bench: Bench) -> list[tuple[str, object]]:
+    """The first PDF after a worker starts, timed in fresh processes (a
+    subprocess each: nothing of this process's WeasyPrint or fonts)."""
+    import json
+    import subprocess
+
+    fund = fund_with_payments(bench, LEDGER_4PAGE_ROWS)
+    _analyze()
+    figures: dict[str, Any] = {}
+    for mode in ("cold", "worker"):
+        out = subprocess.run(  # noqa: S603 - this very script, with our own arguments
+            [sys.executable, __file__, "--first-pdf", mode, str(fund.pk)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        figures[mode] = json.loads(out.strip().splitlines()[-1])
+    return [
+        ("ledger_pdf_4page_pages", figures["cold"]["pages"]),
+        ("ledger_pdf_4page_cold_s", figures["cold"]["first"]),
+        ("pdf_warm_up_s", figures["worker"]["warm_up"]),
+        ("ledger_pdf_4page_first_s", figures["worker"]["first"]),
+        ("ledger_pdf_4page_warm_s", figures["worker"]["next"]),
+    ]
+
+
+def first_pdf_child(mode: str, fund_pk: int) -> None:
+    """In the fresh process: "cold" makes the ledger straight away; "worker"
+    starts as a web worker does (config.wsgi starts the warm-up), lets the
+    warm-up finish, then serves the ledger. Prints the timings as JSON."""
+    import json
+    import threading
+
+    import django
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    started = time.perf_counter()
+    if mode == "worker":
+        from config.wsgi import application  # noqa: F401 - starts the warm-up
+
+        warming = [t for t in threading.enumerate() if t.name == "pdf-warm-up"]
+        assert warming, "config.wsgi did not start the PDF warm-up"
+        warming[0].join()
+    else:
+        django.setup()
+    warm_up = time.perf_counter() - started
+    from funds.models import Fund
+    from reports.render.pdf import render_document_pdf
+
+    bench = Bench(rows=0, repeat=1)
+    bench.data["finance"] = Fund.objects.get(pk=fund_pk).created_by
+
+    def make() -> bytes:
+        return render_document_pdf(_ledger_document(bench, Fund.objects.get(pk=fund_pk)))
+
+    first, pdf = timed(make, 1)
+    again, _pdf = timed(make, 1)
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    print(
+        json.dumps(
+            {
+                "pages": pages,
+                "warm_up": round(warm_up, 2),
+                "first": round(first, 2),
+                "next": round(again, 2),
+            }
+        )
+    )
+
+
+def login(bench: Bench) -> list[tuple[str, object]]:
+    """The login POST as a browser sends it, through the whole middleware
+    stack (axes, sessions, the audit trail), with the password hasher the
+    settings name first: login_hasher, login_p50_ms."""
+    import statistics
+
+    from django.contrib.auth.hashers import get_hasher
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.models import User
+
+    password = "Bangfu-bench-2026"
+    User.objects.create_user(username="bench_login", password=password)
+    url = reverse("accounts:login")
+    client = Client()
+    samples = []
+    for _ in range(max(10, bench.repeat * 3)):
+        client.logout()
+        started = time.perf_counter()
+        response = client.post(url, {"username": "bench_login", "password": password})
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 302, response.status_code
+    return [
+        ("login_hasher", get_hasher("default").algorithm),
+        ("login_p50_ms", round(statistics.median(samples) * 1000)),
+    ]
+
+
 # The figures, in the order they run.
-FIGURES: list[Figure] = [notice_1page, ledger_pdf_1000, ledger_xlsx_100k, import_100k]
+FIGURES: list[Figure] = [
+    notice_1page,
+    ledger_pdf_1000,
+    ledger_pdf_4page,
+    ledger_xlsx_100k,
+    import_100k,
+    login,
+]
 
 
 def main() -> None:
@@ -399,7 +520,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the big ledger")
     parser.add_argument("--repeat", type=int, default=4, help="runs per timing (best is kept)")
     parser.add_argument("--only", nargs="*", default=None, help="figure functions to run, by name")
+    parser.add_argument("--first-pdf", nargs=2, help=argparse.SUPPRESS)  # the fresh process
     args = parser.parse_args()
+    if args.first_pdf:
+        first_pdf_child(args.first_pdf[0], int(args.first_pdf[1]))
+        return
 
     with tempfile.TemporaryDirectory(prefix="hardship-bench-") as tmp:
         engine = configure(Path(tmp))

@@ -45,6 +45,12 @@ def seeded_lists(transactional_db):
         IncomeSource.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
     claims = "programs.migrations.0007_fill_coop_roster_and_claim_categories"
     importlib.import_module(claims).seed_categories(django_apps)
+    for english in (
+        "cases.migrations.0011_english_names_of_defaults",
+        "funds.migrations.0008_english_names_of_defaults",
+        "programs.migrations.0010_english_names_of_defaults",
+    ):
+        importlib.import_module(english).name_defaults(django_apps)
 
 
 @pytest.fixture
@@ -131,3 +137,14 @@ def as_user(client):
 
 
 __all__ = ["Membership", "Unit", "login"]
+
+
+@pytest.fixture(autouse=True)
+def _force_login_gives_the_second_factor(monkeypatch):
+    """force_login signs a chair, finance officer or administrator in fully,
+    second factor included (tests/otp_support.py)."""
+    from django.test import Client
+
+    from tests.otp_support import force_login_with_second_factor
+
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)

@@ -29,7 +29,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the HTTPS proxy (TRUSTED_PROXY_COUNT >= 1) the proxy says which
+# scheme the browser used; without one nobody may claim it in a header.
+# USE_X_FORWARDED_HOST stays off: the proxy passes the Host header through.
+if TRUSTED_PROXY_COUNT > 0:  # noqa: F405
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = False
+# The second factor is never waived on a real server, and the demo password
+# is refused there.
+OTP_EXEMPT_DEMO = False
+PASSWORD_REFUSE_DEMO = True
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

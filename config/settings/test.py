@@ -8,6 +8,9 @@ from .base import DATABASES
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The second factor is on as in production; tests/conftest.py makes
+# client.force_login complete it, the OTP tests sign in as a person would.
+OTP_EXEMPT_DEMO = False
 PRIVATE_STORAGE_ROOT = Path(tempfile.mkdtemp(prefix="hardship-private-"))
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 STORAGES = {

@@ -19,6 +19,7 @@ from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from accounts.models import User
+from tests.otp_support import pass_second_factor
 
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
@@ -117,6 +118,7 @@ def login_as(page: Page) -> Callable[[User], Page]:
         page.get_by_label("密码").fill("pw-" + user.username)
         page.get_by_role("button", name="登录").click()
         expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+        pass_second_factor(page, user)
         return page
 
     return _login
@@ -158,6 +160,7 @@ def second_browser(browser: Browser, live_server) -> Iterator[Callable[[User], P
         page.get_by_label("密码").fill("pw-" + user.username)
         page.get_by_role("button", name="登录").click()
         expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+        pass_second_factor(page, user)
         return page
 
     yield _open

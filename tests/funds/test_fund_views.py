@@ -16,10 +16,11 @@ from funds import services
 from funds.models import EntryKind, Fund, IncomeSource, LedgerEntry, Restriction
 from tests.builders import make_household
 
-# Session, user, memberships; the unit choices; the income sources (the
-# filter's choices, and the chosen one when filtering); the count and the page
-# of funds with their totals (one aggregate query).
-LIST_BUDGET = 9
+# Session, user, the second-factor device (django-otp), memberships; the unit
+# choices; the income sources (the filter's choices, and the chosen one when
+# filtering); the count and the page of funds with their totals (one
+# aggregate query).
+LIST_BUDGET = 10
 # Session, user, memberships; the fund; its totals; the period summary (the
 # opening balance and one grouped query); the campaign sums; the count and
 # the page of entries; the transfer targets on the page.

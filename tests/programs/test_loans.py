@@ -226,8 +226,9 @@ def _loans(units, count, start):
 
 
 @pytest.mark.django_db
-# Session, user, roles, count, page; the full list also asks for 待放款.
-@pytest.mark.parametrize("name,bound", [("programs:loan_arrears", 5), ("programs:loan_list", 6)])
+# Session, user, second-factor device, roles, count, page; the full list also
+# asks for 待放款.
+@pytest.mark.parametrize("name,bound", [("programs:loan_arrears", 6), ("programs:loan_list", 7)])
 def test_loan_lists_take_the_same_queries_for_few_and_many_loans(
     as_user, dave, units, django_assert_max_num_queries, name, bound
 ):

@@ -36,12 +36,13 @@ from tests.programs.conftest import filed, grant
 S = ApplicationStatus
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 ACCOUNT = "6222020200112233445"
-# Session, user, memberships; the count, the rows and their prefetches
+# Session, user, the second-factor device (django-otp), memberships; the
+# count, the rows and their prefetches
 # (decisions, funds); the queue total; the program, unit and fund choices;
 # with the filters set, one lookup each for the chosen program and unit;
 # past the first page, the page's keys before its rows (accounts.paging);
 # the batch form's paid-on window (the first fund, its union's finance rules).
-QUEUE_BUDGET = 16
+QUEUE_BUDGET = 17
 
 
 def approve(household, program, *, drafter, approver, amount=None, reason=""):
