@@ -13,6 +13,7 @@ header row (`scan_headers`), the cells (`row_values`) and the row limit.
 """
 
 import datetime
+import itertools
 import re
 import unicodedata
 import zipfile
@@ -91,6 +92,9 @@ class Sheet:
     # the 1-based position in `rows` and then by header.
     flags: dict[int, dict[str, str]] = field(default_factory=dict)
     filename: str = ""
+    # False when a required column is missing: the rows are then not
+    # checked, the header problems are the answer.
+    usable: bool = True
 
     def add_row(self, values: list[Any], excel_row: int, flagged: dict[str, str]) -> None:
         """Keep a data row; refuse a file with more than `MAX_ROWS` of them."""
@@ -139,19 +143,78 @@ def _not_a_workbook() -> ValidationError:
     )
 
 
+# An .xlsx is deflated XML, about 5 to 20 times smaller than what it holds.
+# A file far beyond that is built to explode when opened (a "zip bomb"): its
+# archive's own directory says what every part unpacks to, and that is
+# judged before a byte is unpacked. Small parts may be as repetitive as
+# they like.
+UNPACKED_MAX = 1024 * 1024 * 1024
+UNPACKED_RATIO = 100
+UNPACKED_FREE = 16 * 1024 * 1024
+MAX_PARTS = 10_000
+
+
+def _packed_size(source: IO[bytes]) -> int:
+    position = source.tell()
+    source.seek(0, 2)
+    size = source.tell()
+    source.seek(position)
+    return size
+
+
+def check_archive(archive: zipfile.ZipFile, packed: int) -> None:
+    """Refuse a workbook that would unpack to far more than a workbook of
+    its size holds, before any part of it is unpacked. The sizes are the
+    archive's own: zipfile never yields more than a part declares."""
+    parts = archive.infolist()
+    if len(parts) > MAX_PARTS:
+        raise _not_a_workbook()
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > UNPACKED_MAX or (
+        unpacked > UNPACKED_FREE and unpacked > max(packed, 1) * UNPACKED_RATIO
+    ):
+        raise ValidationError(
+            _(
+                "文件解压后有 %(size)s，远超正常工作簿（可能是损坏或恶意构造的文件），"
+                "已拒绝读取。请用 Excel 打开导入模板填写后另存为 .xlsx 再上传。"
+            )
+            % {"size": filesizeformat(unpacked)}
+        )
+
+
+def open_archive(source: IO[bytes]) -> zipfile.ZipFile:
+    """The upload as a zip archive whose unpacked size is in proportion."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except Exception as exc:  # BadZipFile, a truncated or unseekable file
+        raise _not_a_workbook() from exc
+    try:
+        check_archive(archive, _packed_size(source))
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
 def open_sheet(source: IO[bytes], sheet_name: str = SHEET_NAME) -> Any:
     """The workbook's data sheet (`sheet_name`, else the first visible one)
     in read-only mode, formulas left unevaluated."""
+    open_archive(source).close()
+    source.seek(0)
     try:
         book = load_workbook(source, read_only=True, data_only=False)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors
         raise _not_a_workbook() from exc
-    if sheet_name in book.sheetnames:
-        return book[sheet_name]
+    named = [ws for ws in book.worksheets if ws.title == sheet_name]
     visible = [ws for ws in book.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
-    if not visible:
+    if not named and not visible:
+        book.close()
         raise _not_a_workbook()
-    return visible[0]
+    ws = (named or visible)[0]
+    # The size a file records may be wrong (some programs write "A1"); read
+    # every row there is rather than lose the ones past it.
+    ws.reset_dimensions()
+    return ws
 
 
 _ROW_TAGS = (b"<row ", b"<row>", b":row ")  # with or without a namespace prefix
@@ -186,7 +249,7 @@ def probe(source: IO[bytes]) -> int:
     records, else a byte count of the row elements. Fast enough for the
     request that decides whether the background worker takes the file."""
     try:
-        with zipfile.ZipFile(source) as archive, archive.open(_sheet_path(archive)) as xml:
+        with open_archive(source) as archive, archive.open(_sheet_path(archive)) as xml:
             head = xml.read(4096)
             found = _DIMENSION.search(head)
             if found:
@@ -202,7 +265,9 @@ def probe(source: IO[bytes]) -> int:
                 # Keep 4 bytes: too short to hold a whole tag, so no
                 # tag is counted twice, and one split by the chunk is whole.
                 data = data[-4:] + chunk
-    except (zipfile.BadZipFile, KeyError, StopIteration, ElementTree.ParseError, OSError) as exc:
+    except ValidationError:
+        raise
+    except Exception as exc:  # a damaged, encrypted or unknown kind of archive
         raise _not_a_workbook() from exc
     finally:
         source.seek(0)
@@ -218,7 +283,7 @@ def header_name(raw: Any) -> str:
 
 @dataclass
 class HeaderRow:
-    """What row 1 of a sheet holds, judged against the template's headers."""
+    """What a sheet's header row holds, judged against the template's headers."""
 
     headers: list[str] = field(default_factory=list)  # the template's, in the file's order
     positions: list[int] = field(default_factory=list)  # the column index of each
@@ -227,15 +292,30 @@ class HeaderRow:
     # (header, column letter, whether it repeats one before it) for each
     # header that is not the template's or repeats one, in column order.
     problems: list[tuple[str, str, bool]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # needed but absent, template order
+    # Absent columns without which no row can be judged: the rows are then
+    # not checked at all, the header's problems are the whole answer.
+    blocking: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.headers) and not self.blocking
+
+    @property
+    def unknown(self) -> list[str]:
+        return [name for name, _letter, duplicate in self.problems if not duplicate]
 
 
 def scan_headers(cells: Iterable[Any], known: Collection[str]) -> HeaderRow:
     found = HeaderRow()
     for index, cell in enumerate(cells):
-        name = header_name(cell.value if cell is not None else None)
+        name = header_name(getattr(cell, "value", cell))
         if not name:
             found.blank.append(index)
-        elif name in found.seen:
+            continue
+        if len(name) > 40:  # a header is a few words; keep an error list readable
+            name = name[:40] + "…"
+        if name in found.seen:
             found.problems.append((name, _letter(index), True))
         elif name not in known:
             found.problems.append((name, _letter(index), False))
@@ -247,19 +327,103 @@ def scan_headers(cells: Iterable[Any], known: Collection[str]) -> HeaderRow:
     return found
 
 
-def header_problem(letter: str, duplicate: bool) -> str:
-    """Why a header of the household import's or aid history's file is refused."""
+# The template a file should have come from, as each import names it.
+TEMPLATE_IMPORT, TEMPLATE_MIGRATE, TEMPLATE_ROSTER = "import", "migrate", "roster"
+
+
+def check_headers(
+    cells: Iterable[Any],
+    known: Sequence[str],
+    *,
+    needed: Collection[str] | None = None,
+    required: Collection[str] = (),
+    template: str = TEMPLATE_IMPORT,
+) -> tuple[HeaderRow, list[tuple[str, str]]]:
+    """A sheet's header row against its template: the columns found, and
+    (column, why) for each header that is not the template's, repeats one,
+    or is `needed` (default: every `known` one) and absent. The same check
+    for every import, so any header layout gets the same kind of answer:
+    missing columns and unknown columns named one by one."""
+    found = scan_headers(cells, known)
+    needed = known if needed is None else needed
+    found.missing = [name for name in known if name in needed and name not in found.seen]
+    found.blocking = [name for name in found.missing if name in required]
+    problems: list[tuple[str, str]] = [
+        (name, header_problem(letter, duplicate, template))
+        for name, letter, duplicate in found.problems
+    ]
+    problems += [(name, missing_header(template)) for name in found.missing]
+    return found, problems
+
+
+def header_problem(letter: str, duplicate: bool, template: str = TEMPLATE_IMPORT) -> str:
+    """Why a header is refused: it repeats one before it, or it is not the template's."""
     if duplicate:
         return duplicate_header(letter)
-    return _("模板中没有这一列（%(col)s 列），请删除该列，或使用下载的导入模板。") % {"col": letter}
+    if template == TEMPLATE_MIGRATE:
+        message = _("模板中没有这一列（%(col)s 列），请删除该列，或使用下载的迁移模板。")
+    elif template == TEMPLATE_ROSTER:
+        message = _("模板中没有这一列（%(col)s 列），请删除该列，或使用下载的名册模板。")
+    else:
+        message = _("模板中没有这一列（%(col)s 列），请删除该列，或使用下载的导入模板。")
+    return message % {"col": letter}
 
 
 def duplicate_header(letter: str) -> str:
     return _("表头重复（%(col)s 列），请删除多余的一列。") % {"col": letter}
 
 
-def missing_header() -> str:
+def missing_header(template: str = TEMPLATE_IMPORT) -> str:
+    if template == TEMPLATE_MIGRATE:
+        return _("缺少这一列。请使用下载的迁移模板，不要删除或改名表头。")
+    if template == TEMPLATE_ROSTER:
+        return _("缺少这一列。请使用下载的名册模板，不要删除或改名表头。")
     return _("缺少这一列。请使用下载的导入模板，不要删除或改名表头。")
+
+
+# How far down a header row pushed below row 1 (under a title) is looked for.
+HEADER_SEARCH_ROWS = 10
+
+
+def header_row_below(rows: Iterable[tuple[int, Sequence[Any]]], known: Collection[str]) -> int:
+    """The Excel row, within the first few, that holds the template's
+    headers when row 1 does not (0: none does). A title above the table is
+    the usual reason."""
+    enough = min(3, len(known))
+    for number, cells in itertools.islice(rows, HEADER_SEARCH_ROWS):
+        names = {header_name(getattr(cell, "value", cell)) for cell in cells}
+        if len(names & set(known)) >= enough:
+            return number
+    return 0
+
+
+def no_header(
+    found: HeaderRow, known: Sequence[str], below: int, *, sheet: str = ""
+) -> ValidationError:
+    """A sheet whose row 1 holds none of the template's headers: where the
+    headers are if they are lower down, else what row 1 holds instead."""
+    where = _("“%(s)s”表") % {"s": sheet} if sheet else ""
+    if below:
+        return ValidationError(
+            _(
+                "%(where)s表头须在第 1 行，文件的表头在第 %(row)s 行。"
+                "请删除第 1 行到第 %(last)s 行（标题等），或使用下载的模板。"
+            )
+            % {"where": where, "row": below, "last": below - 1}
+        )
+    shown = "、".join(found.unknown[:8]) or _("（空）")
+    return ValidationError(
+        _(
+            "%(where)s第 1 行没有找到模板的表头：缺少 %(missing)s 等 %(n)s 列；"
+            "第 1 行现有：%(found)s。请使用下载的模板，不要修改表头。"
+        )
+        % {
+            "where": where,
+            "missing": "、".join(found.missing[:4] or known[:4]),
+            "n": len(found.missing) or len(known),
+            "found": shown,
+        }
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -281,24 +445,21 @@ def read_sheet(
         header_cells = next(rows_iter, None)
         if header_cells is None:
             raise ValidationError(_("工作表是空的：没有表头，也没有数据行。"))
-        found = scan_headers(header_cells, HEADERS)
+        found, problems = check_headers(header_cells, HEADERS, required=REQUIRED)
+        if not found.headers:
+            numbered = ((n, [c.value for c in cells]) for n, cells in enumerate(rows_iter, 2))
+            raise no_header(found, HEADERS, header_row_below(numbered, HEADERS))
         sheet = Sheet(headers=found.headers, rows=[], row_numbers=[], filename=filename)
+        sheet.usable = found.usable
         positions = found.positions  # column index of each known header
         empty_header_columns = found.blank
-        for name, letter, duplicate in found.problems:
-            sheet.errors.append(CellError(1, name, header_problem(letter, duplicate)))
-        for name in HEADERS:
-            if name not in found.seen:
-                sheet.errors.append(CellError(1, name, missing_header()))
-        if not sheet.headers:
-            raise ValidationError(
-                _("第 1 行没有找到导入模板的表头（%(h)s 等）。请使用下载的导入模板。")
-                % {"h": "、".join(HEADERS[:3])}
-            )
+        sheet.errors += [CellError(1, name, message) for name, message in problems]
         headless_with_data: set[int] = set()
         for excel_row, cells in enumerate(rows_iter, start=2):
             values, flagged, blank = row_values(cells, sheet.headers, positions)
-            for index in empty_header_columns:
+            # Columns without a header: empty header cells, and any past the
+            # header row's last cell.
+            for index in (*empty_header_columns, *range(len(header_cells), len(cells))):
                 if index < len(cells) and _plain(cells[index].value) is not None:
                     headless_with_data.add(index)
                     blank = False

@@ -32,13 +32,17 @@ from . import import_sheet
 from .import_sheet import (
     _DIMENSION,
     _ROW_TAGS,
+    HEADER_SEARCH_ROWS,
     MAX_ROWS,
+    TEMPLATE_MIGRATE,
     _cell_value,
     _letter,
     _not_a_workbook,
     _plain,
-    duplicate_header,
-    scan_headers,
+    check_headers,
+    header_row_below,
+    no_header,
+    open_archive,
 )
 
 SHEET_NAME = import_sheet.SHEET_NAME  # 困难职工
@@ -104,6 +108,9 @@ class Table:
     # `rows` and then by header.
     flags: dict[int, dict[str, str]] = field(default_factory=dict)
 
+    # False when a required column is missing: no row is checked then.
+    usable: bool = True
+
     def column(self, name: str) -> int | None:
         return self.headers.index(name) if name in self.headers else None
 
@@ -118,6 +125,10 @@ class Register:
     @property
     def total(self) -> int:
         return len(self.households.rows) + len(self.members.rows)
+
+    @property
+    def usable(self) -> bool:
+        return self.households.usable and self.members.usable
 
 
 def _date_cell(cell: Any) -> tuple[Any, str]:
@@ -163,28 +174,30 @@ def _read_table(
     pending = None
     header_cells: list[Any] = []
     if first is not None and first[0] == 1:
-        header_cells = [_Cell(c) if c is not None and not isinstance(c, _Cell) else c
-                        for c in first[1]]  # fmt: skip
+        header_cells = first[1]
     elif first is not None:
         pending = first  # no header row at all: row 1 is empty
-    found = scan_headers(header_cells, headers)
-    table = Table(sheet=sheet, headers=found.headers, rows=[], row_numbers=[])
-    positions, seen, blank_headers = found.positions, found.seen, found.blank
-    for name, letter, duplicate in found.problems:
-        problem = (
-            duplicate_header(letter)
-            if duplicate
-            else _("模板中没有这一列（%(col)s 列），请删除该列，或使用下载的迁移模板。")
-            % {"col": letter}
+    required = REQUIRED if sheet == SHEET_NAME else MEMBER_REQUIRED
+    found, problems = check_headers(
+        header_cells, headers, required=required, template=TEMPLATE_MIGRATE
+    )
+    if not found.headers:
+        rest = itertools.chain([pending] if pending is not None else [], rows_iter)
+        looked = list(itertools.islice(rest, HEADER_SEARCH_ROWS))
+        below = header_row_below(((number, cells) for number, cells, _p in looked), headers)
+        filled = found.problems or any(
+            _plain_cell(cell) is not None
+            for _number, cells, _p in itertools.chain(looked, rest)
+            for cell in cells
         )
-        errors.append(SheetError(sheet, 1, name, problem))
-    for name in headers:
-        if name not in seen:
-            errors.append(
-                SheetError(
-                    sheet, 1, name, _("缺少这一列。请使用下载的迁移模板，不要删除或改名表头。")
-                )
-            )
+        if not filled:
+            # An empty sheet lists nothing (a register without members).
+            return Table(sheet=sheet, headers=[], rows=[], row_numbers=[])
+        raise no_header(found, headers, below, sheet=sheet)
+    table = Table(sheet=sheet, headers=found.headers, rows=[], row_numbers=[])
+    table.usable = found.usable
+    positions, blank_headers = found.positions, found.blank
+    errors += [SheetError(sheet, 1, name, message) for name, message in problems]
     readers = [_date_cell if h in DATE_COLUMNS else _cell_value for h in table.headers]
     plan = list(zip(table.headers, positions, readers, strict=True))
     span = max(positions, default=-1) + 1
@@ -217,7 +230,9 @@ def _read_table(
                 elif value is not None:
                     blank = False
                 values.append(value)
-        for index in blank_headers:
+        # Columns without a header: empty header cells, and any past the
+        # header row's last cell.
+        for index in (*blank_headers, *range(len(header_cells), width)):
             if index < width and _plain_cell(cells[index]) is not None:
                 headless.add(index)
                 blank = False
@@ -253,10 +268,11 @@ def read_register(
     noted. Raises ValidationError only for a file with nothing to check: not
     a workbook, no `困难职工` sheet, or no household rows. A workbook without
     a `家庭成员` sheet is a register whose households have no members listed."""
+    archive = open_archive(source)
     try:
-        archive = zipfile.ZipFile(source)
         paths = _sheet_paths(archive)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, XML errors
+    except Exception as exc:  # KeyError, XML errors
+        archive.close()
         raise _not_a_workbook() from exc
     try:
         if SHEET_NAME not in paths:
@@ -300,7 +316,7 @@ def probe_register(source: IO[bytes]) -> int:
     enough for the request that decides whether the worker takes the file."""
     total = 0
     try:
-        with zipfile.ZipFile(source) as archive:
+        with open_archive(source) as archive:
             paths = _sheet_paths(archive)
             for name in (SHEET_NAME, MEMBERS_SHEET):
                 if name not in paths:
@@ -321,7 +337,9 @@ def probe_register(source: IO[bytes]) -> int:
                         # complete one the chunk split.
                         data = data[-4:] + chunk
                     total += max(rows - 1, 0)
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
+    except ValidationError:
+        raise
+    except Exception as exc:  # a damaged, encrypted or unknown kind of archive
         raise _not_a_workbook() from exc
     finally:
         source.seek(0)
@@ -475,11 +493,11 @@ class _Book:
                 elif kind == "b":
                     value = _Cell(text == "1") if text is not None else None
                 elif kind == "d":
-                    value = _Cell(datetime.datetime.fromisoformat(text)) if text else None
+                    value = _Cell(_iso_date(text)) if text else None
                 elif text is not None:
                     value = float(text) if "." in text or "e" in text or "E" in text else int(text)
                     if int(c.get("s", "0")) in date_styles:
-                        value = _Cell(from_excel(value, epoch))
+                        value = _serial_date(value, epoch)
                 if value.__class__ is str:
                     value = value.strip() or None
                 elif value.__class__ is _Cell:
@@ -493,6 +511,23 @@ class _Book:
             yield number, cells, plain
             # What stays of a read row is an empty element in sheetData.
             el.clear()
+
+
+def _iso_date(text: str) -> Any:
+    """A cell stored as an ISO date: the date, or the text when it is none."""
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+def _serial_date(value: float, epoch: datetime.datetime) -> Any:
+    """A number in a date format: its date, or the number itself when no
+    date has that serial (a date column then says it is no date)."""
+    try:
+        return _Cell(from_excel(value, epoch))
+    except (ValueError, OverflowError, ArithmeticError):
+        return value
 
 
 def _text_of(el: Any) -> str:

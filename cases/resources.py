@@ -156,10 +156,13 @@ class Money(Cell):
             _non_negative(amount)
         except ValidationError as exc:
             raise ValueError(exc.messages[0]) from None
-        if amount != amount.quantize(CENT):
-            raise ValueError(_("金额最多保留两位小数（到分），现为 %(v)s。") % {"v": amount})
+        # Before rounding to the cent: a figure of 30 digits has no cents
+        # decimal arithmetic can hold.
         if amount > MAX_MONEY:
             raise ValueError(_("金额过大。"))
+        if amount != amount.quantize(CENT):
+            shown = str(amount) if len(str(amount)) <= 20 else f"{str(amount)[:20]}…"
+            raise ValueError(_("金额最多保留两位小数（到分），现为 %(v)s。") % {"v": shown})
         return amount.quantize(CENT)
 
 
@@ -173,7 +176,12 @@ class HouseholdSize(Cell):
                 raise ValueError(
                     _("应填写整数人数（含户主），不能包含文字：“%(v)s”。") % {"v": value[:20]}
                 )
-            value = int(text)
+            # Never more digits than a household size can have: Python
+            # refuses to read thousands of them, in English.
+            negative, digits = text.startswith("-"), text.lstrip("-").lstrip("0") or "0"
+            value = int(digits[:4]) * (-1 if negative else 1)
+            if len(digits) > 4:
+                value *= 10**4
         if not isinstance(value, int):
             raise ValueError(_("应填写整数人数（含户主）。"))
         if value < 1:
@@ -488,6 +496,8 @@ class HouseholdResource(resources.ModelResource):
         return ""
 
     def after_save_instance(self, instance: Household, row: Any, **kwargs: Any) -> None:
+        if instance.unit_id is None:  # no 所属工会 column: the file is refused on its header
+            return
         self.by_unit[instance.unit_id] = self.by_unit.get(instance.unit_id, 0) + 1
         causes = getattr(instance, "import_secondary_causes", [])
         if causes:

@@ -33,11 +33,11 @@ from cases.import_sheet import (
     CellError,
     Sheet,
     _not_a_workbook,
-    header_problem,
-    missing_header,
+    check_headers,
+    header_row_below,
+    no_header,
     open_sheet,
     row_values,
-    scan_headers,
 )
 from cases.import_template import (
     add_choice,
@@ -236,22 +236,18 @@ def read_history_sheet(source: IO[bytes], *, filename: str = "") -> Sheet:
         if header_cells is None:
             raise ValidationError(_("工作表是空的：没有表头，也没有数据行。"))
         # A column without a header is passed over here.
-        found = scan_headers(header_cells, HEADERS)
-        sheet.headers, positions, seen = found.headers, found.positions, found.seen
-        for name, letter, duplicate in found.problems:
-            sheet.errors.append(CellError(1, name, header_problem(letter, duplicate)))
-        if not sheet.headers:
-            raise ValidationError(
-                _("第 1 行没有找到发放记录模板的表头（%(h)s 等）。请使用下载的导入模板。")
-                % {"h": "、".join(HEADERS[:4])}
-            )
-        for name in HEADERS:
-            if name in REQUIRED and name not in seen:
-                sheet.errors.append(CellError(1, name, missing_header()))
-        if not any(key in seen for key in KEYS):
+        found, problems = check_headers(header_cells, HEADERS, needed=REQUIRED, required=REQUIRED)
+        if not found.headers:
+            numbered = ((n, [c.value for c in cells]) for n, cells in enumerate(rows_iter, 2))
+            raise no_header(found, HEADERS, header_row_below(numbered, HEADERS))
+        sheet.headers, positions = found.headers, found.positions
+        sheet.errors += [CellError(1, name, message) for name, message in problems]
+        keyed = any(key in found.seen for key in KEYS)
+        if not keyed:
             sheet.errors.append(
                 CellError(1, KEYS[0], _("缺少“户主身份证号”或“档案编号”列，至少需要其中一列。"))
             )
+        sheet.usable = found.usable and keyed
         for excel_row, cells in enumerate(rows_iter, start=2):
             values, flagged, blank = row_values(cells, sheet.headers, positions, ("发放日期",))
             if blank:

@@ -61,7 +61,10 @@ def _run(
     progress: Progress | None,
 ) -> tuple[ImportReport, HouseholdResource]:
     resource = HouseholdResource(actor=actor, sheet=sheet, scope=unit_scope, progress=progress)
-    dataset = tablib.Dataset(*sheet.rows, headers=sheet.headers)
+    # A file without a required column: its header problems are the answer
+    # (not one "missing" per row), and no row can be written.
+    rows = sheet.rows if sheet.usable else []
+    dataset = tablib.Dataset(*rows, headers=sheet.headers)
     # The resource's own loop (no savepoint per row with bulk writes); the
     # transaction around it is the caller's, so a dry run holds no lock.
     result = resource.import_data_inner(
@@ -97,7 +100,7 @@ def _run(
     names = dict(Unit.objects.filter(pk__in=resource.by_unit).values_list("pk", "name"))
     report = ImportReport(
         total=len(sheet.rows),
-        valid=len(sheet.rows) - len(result.invalid_rows) - len(result.error_rows),
+        valid=len(rows) - len(result.invalid_rows) - len(result.error_rows),
         errors=errors,
         units={names[pk]: n for pk, n in sorted(resource.by_unit.items(), key=lambda i: -i[1])},
     )

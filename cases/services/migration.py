@@ -317,6 +317,8 @@ class _Checker:
             )
 
     def run(self) -> None:
+        if not self.register.usable:
+            return  # a required column is missing: the header problems are the answer
         self._preload()
         self._households()
         self._members()
@@ -963,7 +965,9 @@ def _report(checker: _Checker) -> MigrationReport:
     names = dict(Unit.objects.filter(pk__in=checker.by_unit).values_list("pk", "name"))
     return MigrationReport(
         total=register.total,
-        valid=register.total - checker.bad_households - checker.bad_members,
+        valid=(register.total - checker.bad_households - checker.bad_members)
+        if register.usable
+        else 0,
         errors=errors,
         units={names[pk]: n for pk, n in sorted(checker.by_unit.items(), key=lambda i: -i[1])},
         counts={

@@ -556,7 +556,7 @@ class _Checker:
             r.household["unit__name"] for r in self.rows if r.ok and r.household
         )
         return ImportReport(
-            total=len(self.rows),
+            total=len(self.sheet.rows),
             valid=len(self.rows) - len(bad),
             errors=self.errors,
             units=dict(units.most_common()),
@@ -676,6 +676,9 @@ def _check(
     *, actor: User, sheet: Sheet, progress: Progress | None, lock: bool
 ) -> tuple[ImportReport, list[Row]]:
     checker = _Checker(actor=actor, sheet=sheet, progress=progress)
+    if not sheet.usable:
+        # A required column is missing: the header problems are the answer.
+        return checker.report(), []
     checker.read_cells()
     checker.load()
     checker.resolve()

@@ -29,7 +29,16 @@ from accounts.models import Unit, User
 from accounts.scoping import unit_q, units_for
 from accounts.xlsx import keep_book_text
 from cases import clock
-from cases.import_sheet import CellError, check_upload, open_sheet
+from cases.import_sheet import (
+    TEMPLATE_ROSTER,
+    CellError,
+    check_headers,
+    check_upload,
+    header_row_below,
+    no_header,
+    open_sheet,
+    row_values,
+)
 
 from ..models import Cooperative, CoopMember
 from . import mutual
@@ -85,41 +94,26 @@ def read_roster_file(source: IO[bytes]) -> Roster:
         header_cells = next(rows_iter, None)
         if header_cells is None:
             raise ValidationError(_("工作表是空的：没有表头，也没有数据行。"))
-        errors: list[CellError] = []
-        positions: dict[str, int] = {}
-        for index, cell in enumerate(header_cells):
-            name = _text(cell.value).replace(" ", "")
-            if not name:
-                continue
-            if name in positions:
-                errors.append(CellError(1, name, _("表头重复，请删除多余的一列。")))
-            elif name not in HEADERS:
-                errors.append(
-                    CellError(1, name, _("模板中没有这一列，请删除该列，或使用下载的模板。"))
-                )
-            else:
-                positions[name] = index
-        for name in HEADERS:
-            if name not in positions:
-                errors.append(CellError(1, name, _("缺少这一列。请使用下载的名册模板。")))
+        found, problems = check_headers(
+            header_cells, HEADERS, required=REQUIRED, template=TEMPLATE_ROSTER
+        )
+        if not found.headers:
+            raise no_header(found, HEADERS, header_row_below(enumerate(rows_iter, 2), HEADERS))
+        errors = [CellError(1, name, message) for name, message in problems]
+        if not found.usable:
+            # A required column is missing: the header problems are the answer.
+            return Roster([], [], errors)
         rows: list[list[str]] = []
         numbers: list[int] = []
         for excel_row, cells in enumerate(rows_iter, start=2):
-            values = []
-            for name in HEADERS:
-                position = positions.get(name)
-                cell = cells[position] if position is not None and position < len(cells) else None
-                value = cell.value if cell is not None else None
-                if cell is not None and getattr(cell, "data_type", None) == "f":
-                    errors.append(
-                        CellError(
-                            excel_row,
-                            name,
-                            _("单元格是公式，系统不计算公式。请粘贴为数值后再导入。"),
-                        )
-                    )
-                    value = None
-                values.append(_text(value))
+            # Formulas, TRUE/FALSE and dates outside 入会日期 are refused
+            # in the household import's words.
+            found_values, flagged, _blank = row_values(
+                cells, found.headers, found.positions, ("入会日期",)
+            )
+            by_name = dict(zip(found.headers, found_values, strict=True))
+            values = [_text(by_name.get(name)) for name in HEADERS]
+            errors += [CellError(excel_row, name, why) for name, why in flagged.items()]
             if not any(values):
                 continue
             rows.append(values)
@@ -175,6 +169,7 @@ def roster_check(*, actor: User, cooperative: Cooperative, roster: Roster) -> Ch
     the other rows of the file: the first duplicate of an ID number is named
     with the row it repeats."""
     errors = list(roster.errors)
+    refused = {(e.row, e.column) for e in roster.errors}
     units = _units(actor, cooperative)
     on_roster = set(
         CoopMember.objects.filter(cooperative=cooperative).values_list("id_number", flat=True)
@@ -232,7 +227,8 @@ def roster_check(*, actor: User, cooperative: Cooperative, roster: Roster) -> Ch
                 else:
                     seen[data.id_number] = row
                     members.append(data)
-        errors.extend(row_errors)
+        # A cell refused as it was read (a formula, say) is named once.
+        errors.extend(e for e in row_errors if (e.row, e.column) not in refused)
     return Checked(members, errors)
 
 
