@@ -152,6 +152,12 @@ class _MemberFormSet(forms.BaseInlineFormSet):
         "too_many_forms": gettext_lazy("家庭成员最多登记 %(num)d 人。"),
     }
 
+    def add_fields(self, form: Any, index: Any) -> None:
+        super().add_fields(form, index)
+        # Django lets the hidden id name any member of any household; only
+        # this household's members may be named (none for a new household).
+        form.fields["id"].queryset = self.get_queryset()
+
     def clean(self) -> None:
         super().clean()
         seen: set[str] = set()
@@ -235,7 +241,7 @@ class HouseholdFilterForm(forms.Form):
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["category"].choices = [  # type: ignore[attr-defined]
             ("", gettext_lazy("全部分类")),
-            *FileCategory.objects.values_list("pk", "name"),
+            *((c.pk, c.display_name) for c in FileCategory.objects.all()),
         ]
 
     def to_filter(self) -> HouseholdFilter:

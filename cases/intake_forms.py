@@ -19,7 +19,7 @@ from . import clock
 from .forms import UnitChoiceField
 from .meanstest import EXCLUSIONS
 from .models import Assessment, CaseRules, Household, ObjectionOutcome, Tier, Visit
-from .services.intake import EXPENSE_FIELDS, INCOME_FIELDS
+from .services.intake import EXPENSE_FIELDS, INCOME_FIELDS, MAX_EXCLUDED
 from .uploads import checked_upload
 
 
@@ -260,6 +260,16 @@ class NoticeFilterForm(forms.Form):
         field.queryset = households  # type: ignore[attr-defined]
         field.label_from_instance = lambda h: f"{h.name}（{h.unit.name}）"  # type: ignore[attr-defined]
         self._evaluated = households
+
+    def clean_exclude(self) -> list[int]:
+        ids = self.cleaned_data.get("exclude") or []
+        if len(ids) > MAX_EXCLUDED:
+            return ids  # the service names the limit
+        units = self.fields["unit"].queryset  # type: ignore[attr-defined]
+        found = Household.objects.filter(pk__in=ids, unit__in=units).count() if ids else 0
+        if found != len(set(ids)):
+            raise ValidationError(_("不列入公示的家庭中有不在您范围内的家庭，请刷新页面后重试。"))
+        return ids
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -169,7 +169,7 @@ def clean_value_date(
 
 class SourceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: IncomeSource) -> str:  # type: ignore[override]
-        return obj.name
+        return obj.display_name
 
 
 class ReceiptForm(forms.Form):
@@ -267,6 +267,16 @@ class EntryFilterForm(forms.Form):
     entry = forms.IntegerField(
         required=False, min_value=1, max_value=2**62, widget=forms.HiddenInput
     )
+
+    def __init__(self, *args: Any, fund: Fund, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fund = fund
+
+    def clean_entry(self) -> int | None:
+        entry = self.cleaned_data.get("entry")
+        if entry is not None and not self.fund.entries.filter(pk=entry).exists():
+            raise forms.ValidationError(_("该流水不属于本资金。"))
+        return entry
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

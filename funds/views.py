@@ -152,7 +152,7 @@ def _entry_row(user: Any, entry: LedgerEntry, targets: dict[int, Fund]) -> dict[
 def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     fund = selectors.get_fund_for(user, pk)
-    form = EntryFilterForm(request.GET or None)
+    form = EntryFilterForm(request.GET or None, fund=fund)
     if form.is_bound and not form.is_valid():
         entries = LedgerEntry.objects.none()
     else:

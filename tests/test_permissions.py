@@ -4,8 +4,9 @@ For a URL that takes an object id: the caseworker of the object's county is
 let in; a caseworker of another county gets 404 (so she cannot even learn the
 record exists); someone without the role gets 403; nobody signed in is sent
 to the login page. A refused request changes nothing and leaves no trace in
-the audit trail. The URL list comes from the resolver itself, so a new URL
-without an entry below fails here instead of going untested.
+the audit trail. Every POST is refused without a CSRF token, even from the
+person it would let in. The URL list comes from the resolver itself, so a new
+URL without an entry below fails here instead of going untested.
 """
 
 import hashlib
@@ -13,8 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import AuditEvent
@@ -24,7 +27,13 @@ from tests.cases import routes_followup, routes_intake, routes_lifecycle
 from tests.funds import routes_funds
 from tests.permission_routes import Page, Route
 from tests.programs import routes_applications, routes_loans, routes_money, routes_payments
-from tests.reports import routes_documents, routes_imports, routes_jobs, routes_statistics
+from tests.reports import (
+    routes_documents,
+    routes_imports,
+    routes_jobs,
+    routes_statistics,
+    routes_todo,
+)
 
 SKIPPED_PREFIXES = ("admin/", "i18n/")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -176,6 +185,7 @@ ROUTES: dict[str, Route] = {
     **routes_documents.ROUTES,
     **routes_imports.ROUTES,
     **routes_statistics.ROUTES,
+    **routes_todo.ROUTES,
 }
 
 
@@ -282,6 +292,11 @@ CORE_PAGES: dict[str, Page] = {
     "accounts:password_change_done": Page(("GET",), ("alice",), ()),
     "accounts:login": Page(("GET", "POST"), (), (), login_required=False),
     "accounts:logout": Page(("POST",), ("alice",), (), login_required=False),
+    # Signed in fully (force_login includes the second factor) or not needing
+    # one, these pages send the person on; the OTP tests walk them properly.
+    "accounts:otp_verify": Page(("GET", "POST"), ("alice", "carol"), ()),
+    "accounts:otp_enroll": Page(("GET", "POST"), ("alice", "dave"), ()),
+    "accounts:otp_recovery": Page(("GET", "POST"), ("carol", "frank"), ("alice", "erin")),
 }
 
 PAGES: dict[str, Page] = {
@@ -298,6 +313,7 @@ PAGES: dict[str, Page] = {
     **routes_documents.PAGES,
     **routes_imports.PAGES,
     **routes_statistics.PAGES,
+    **routes_todo.PAGES,
 }
 
 
@@ -355,3 +371,54 @@ def test_home_sends_each_role_to_its_work(as_user, alice, erin, frank, units):
     response = as_user(nobody).get(reverse("home"))
     assert response.status_code == 200
     assert "没有可用的业务角色" in response.content.decode()
+
+
+# -- CSRF ---------------------------------------------------------------------
+
+
+def _posted(name: str) -> bool:
+    entry = ROUTES.get(name) or PAGES.get(name)
+    return entry is not None and "POST" in entry.methods
+
+
+POST_URLS = sorted(name for name in (*ID_URLS, *OTHER_URLS) if _posted(name))
+
+
+def row_counts() -> dict[str, int]:
+    """How many rows every table holds (sessions aside: signing in makes one)."""
+    return {
+        m._meta.label: m._default_manager.count()
+        for m in apps.get_models()
+        if m._meta.app_label not in ("sessions", "axes")
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", POST_URLS)
+def test_post_without_csrf_token_is_refused(people, household, name):
+    """The person the walk above lets in, sending the very payload it accepts
+    there, but from a page of another site: no token, so 403 and no change."""
+    client = Client(enforce_csrf_checks=True)
+    data: dict[str, Any] = {}
+    if name in ROUTES:
+        route = ROUTES[name]
+        if route.prepare is not None:
+            route.prepare(household)
+        obj = target_of(route, household, make_attachment(household))
+        url = reverse(name, args=[obj.pk])
+        username: str | None = route.user
+        data = route.payload(household) if route.payload else {}
+    else:
+        page = PAGES[name]
+        url = reverse(name)
+        username = page.allowed[0] if page.allowed else None
+        if name == "accounts:login":
+            data = {"username": "alice", "password": "pw-alice"}
+    if username is not None:
+        client.force_login(people[username])
+    before = (state(household), row_counts())
+    response = client.post(url, data)
+    assert response.status_code == 403, f"{username} POST {name} without a token"
+    assert (state(household), row_counts()) == before
+    if name == "accounts:login":
+        assert "_auth_user_id" not in client.session

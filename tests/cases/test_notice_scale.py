@@ -187,8 +187,8 @@ def test_ids_from_another_union_are_refused(as_user, alice, units):
     )
     response = _post(client, unit=units["a"].pk, tiers=["99999"])
     assert "困难类别：" in response.content.decode()
-    # Leaving out another union's household changes nothing: it was never in.
+    # Another union's household in the leave-out list is refused, not ignored.
     response = _post(client, unit=units["a"].pk, exclude=[theirs[0].pk])
-    notice = IntakeNotice.objects.get()
-    assert response.status_code == 302 and notice.entries.count() == 2
+    assert "不列入公示的家庭中有不在您范围内的家庭" in response.content.decode()
+    assert not IntakeNotice.objects.exists()
     assert Household.objects.get(pk=theirs[0].pk).status == S.EVALUATED
