@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
 from cases.models.household import private_storage
@@ -47,12 +48,38 @@ class Job(models.Model):
     )
     created_at = models.DateTimeField(gettext_lazy("发起时间"), auto_now_add=True)
     finished_at = models.DateTimeField(gettext_lazy("完成时间"), null=True, blank=True)
+    # Each run claims the next attempt number; only the run holding the
+    # current number may record a result, so a worker presumed dead that
+    # wakes up later cannot overwrite (or add a second file to) a retry.
+    attempt = models.PositiveIntegerField(gettext_lazy("第几次运行"), default=0)
+    started_at = models.DateTimeField(gettext_lazy("开始时间"), null=True, blank=True)
+    # Touched with every progress write; a running job whose heartbeat is
+    # older than JOB_STALE_AFTER_MINUTES lost its worker.
+    heartbeat_at = models.DateTimeField(gettext_lazy("最近进展"), null=True, blank=True)
+    # The same request (kind and parameters) from the same person: a double
+    # click or a second tab finds the job already under way.
+    key = models.CharField(gettext_lazy("请求摘要"), max_length=64, blank=True)
+    task_id = models.CharField(gettext_lazy("队列任务编号"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = gettext_lazy("后台任务")
         verbose_name_plural = gettext_lazy("后台任务")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["created_by", "-created_at"], name="job_owner_idx")]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"], name="job_owner_idx"),
+            models.Index(
+                fields=["heartbeat_at"], name="job_running_idx", condition=Q(status="running")
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "key"],
+                condition=Q(status__in=["queued", "running"]) & ~Q(key=""),
+                name="job_one_active_per_request",
+            ),
+            # One stored result per job, never shared between two jobs.
+            models.UniqueConstraint(fields=["file"], condition=~Q(file=""), name="job_file_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -68,3 +95,7 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == JobStatus.FAILED

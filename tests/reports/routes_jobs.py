@@ -28,6 +28,22 @@ def _job(household: Household) -> Job:
     return job
 
 
+def _failed_job(household: Household) -> Job:
+    job = _job(household)
+    job.kind = "document"
+    job.status = JobStatus.FAILED
+    job.message = "生成失败"
+    job.file = ""
+    job.save()
+    return job
+
+
+def _restarted(response: Any, _h: Household, job: Job) -> None:
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+
+
 def _shown(response: Any, _h: Household, job: Job) -> None:
     assert response.status_code == 200
     assert job.title in response.content.decode()
@@ -41,6 +57,9 @@ def _downloaded(response: Any, _h: Household, _job: Job) -> None:
 ROUTES: dict[str, Route] = {
     "reports:job_detail": Route(_job, ("GET",), (), allowed=_shown),
     "reports:job_download": Route(_job, ("GET",), (), allowed=_downloaded),
+    "reports:job_retry": Route(
+        _failed_job, ("POST",), (), payload=lambda h: {}, allowed=_restarted
+    ),
 }
 
 PAGES: dict[str, Page] = {
