@@ -177,7 +177,7 @@ def income_source(source: IncomeSource | str | None) -> IncomeSource:
     if not isinstance(source, IncomeSource):
         raise ValidationError({"source": _("请选择资金来源。")})
     if not source.is_active:
-        raise ValidationError({"source": _("资金来源“%(s)s”已停用。") % {"s": source.name}})
+        raise ValidationError({"source": _("资金来源“%(s)s”已停用。") % {"s": source.display_name}})
     return source
 
 

@@ -1,4 +1,4 @@
-from .views import documents, imports, jobs, statistics
+from .views import documents, imports, jobs, statistics, todo
 
 app_name = "reports"
 
@@ -7,4 +7,5 @@ urlpatterns = [
     *documents.urlpatterns,
     *imports.urlpatterns,
     *statistics.urlpatterns,
+    *todo.urlpatterns,
 ]

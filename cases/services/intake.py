@@ -314,7 +314,7 @@ def assessment_record(*, actor: User, household: Household, data: dict[str, Any]
         ratio=result.ratio,
         suggested_band=result.band or "",
         suggested_tier=band_tier,
-        steps=result.steps,
+        steps=result.stored_steps,
         warnings=result.warnings,
         created_by=actor,
     )
@@ -402,12 +402,12 @@ def case_evaluate(
     check_actor(actor, household, CHAIR)
     assessment = latest_assessment(household)
     if assessment is not None and assessment.warnings and not override.strip():
-        listed = "；".join(assessment.warnings)
+        listed = "；".join(assessment.explained_warnings)
         message = _("存在排除情形：%(w)s。如仍认定，请填写理由。") % {"w": listed}
         raise ValidationError({"override": message})
     if not tier.is_active:
         raise ValidationError({"tier": _("该困难类别已停用。")})
-    previous_tier = str(household.tier) if household.tier_id else None
+    previous_tier = household.tier.name if household.tier else None
     household.tier = tier
     household.save(update_fields=["tier", "updated_at"])
     text = reason.strip()

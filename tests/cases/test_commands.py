@@ -7,10 +7,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, Role, Unit, User
-from cases import demo, idnumber
+from cases import clock, demo, idnumber
 from cases.management.commands.seed_demo import DEMO_PASSWORD, USERS
-from cases.models import CLOSED_STATUSES, Household, Member
-from cases.services import per_capita_monthly
+from cases.models import CLOSED_STATUSES, Household, HouseholdStatus, IntakeNotice, Member
+from cases.services import intake, per_capita_monthly
 from tests.builders import make_household, make_unit
 
 Through = Household.secondary_causes.through
@@ -257,3 +257,24 @@ def test_a_role_at_one_root_does_not_see_a_second_tree(debug, client):
     response = client.get(url, {"q": "另树"})
     assert [h.pk for h in response.context["page"].object_list] == [stranger.pk]
     assert client.get(url).context["page"].paginator.count == 301
+
+
+@pytest.mark.django_db
+def test_seed_demo_leaves_a_notice_past_its_period_for_the_chair_to_confirm(debug):
+    """Step 七确认 can be tried at once: demo_chair may confirm the files of a
+    notice whose period is over, and has a case waiting for 五评."""
+    _seed()
+    chair = User.objects.get(username="demo_chair")
+    ended = IntakeNotice.objects.filter(ends_on__lt=clock.today())
+    assert ended.count() == 1
+    notice = ended.get()
+    listed = list(Household.objects.filter(notice_entries__notice=notice))
+    assert len(listed) == 2
+    assert all(h.status == HouseholdStatus.NOTICED for h in listed)
+    assert intake.confirm_blockers(listed[0]) == []
+    filed = intake.case_confirm(actor=chair, household=listed[0])
+    assert filed.status == HouseholdStatus.FILED and filed.file_number
+    waiting = Household.objects.filter(status=HouseholdStatus.DISCUSSED)
+    assert waiting.count() == 1 and waiting.get().submitted_by.username == "demo_caseworker"
+    # Every step is on the files' timelines, as real work leaves it.
+    assert listed[1].status_changes.count() == 5

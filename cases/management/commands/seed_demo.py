@@ -187,6 +187,13 @@ class Command(BaseCommand):
                 filers.update({u.pk: users[spec.username][0] for u in targets if home.covers(u)})
         report = demo.households_insert(count=count, units=targets, seed=seed, created_by=filers)
         self._helpers(users, seed)
+        # A notice whose period is over (七确认 can be tried at once) and a
+        # case waiting for 五评, in the demo caseworker's and chair's county.
+        demo.intake_examples(
+            worker=users["demo_caseworker"][0],
+            chair=users["demo_chair"][0],
+            unit=units["410105"],
+        )
         return report.households
 
     def _helpers(self, users: dict[str, tuple[User, bool]], seed: int) -> None:
@@ -254,6 +261,7 @@ class Command(BaseCommand):
         self.stdout.write(_table(header, rows))
         self.stdout.write("")
         self.stdout.write(
+            "demo_chair 的“待办”里有公示期已满、可确认建档的家庭和待评定的家庭；"
             "demo_admin 可进入 /admin/ 管理工会、用户、任职角色、困难类别和致困原因；"
             "以上账号仅供本机演示，切勿用于生产环境。"
         )
