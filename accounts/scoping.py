@@ -79,6 +79,15 @@ def _roots(paths: list[str]) -> list[str]:
     return roots
 
 
+def scope_q(user: User, actions: tuple[str, ...], prefix: str) -> Q | None:
+    """Rows whose unit (reached through `prefix`) lies in the units where the
+    user holds any of `actions`; None when the user holds none of them."""
+    paths = [m.unit.path for action in actions for m in roles_for(user, action)]
+    if not paths:
+        return None
+    return unit_q(paths, prefix=prefix)
+
+
 def units_for(user: User, action: str) -> QuerySet[Unit]:
     """Units the user may act in; lazy, so it nests as a subquery."""
     granted = roles_for(user, action)

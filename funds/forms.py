@@ -11,8 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 from cases import clock
-from cases.forms import UnitChoiceField
-from cases.lifecycle_forms import DateInput
+from cases.forms.fields import DateInput, UnitChoiceField
 
 from . import selectors
 from .models import EntryKind, Fund, IncomeSource, PayerKind, Restriction

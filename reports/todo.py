@@ -24,9 +24,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, User
-from accounts.scoping import memberships, unit_q
+from accounts.scoping import memberships, scope_q, unit_q
 from cases import clock
-from cases.followup_selectors import BASE
 from cases.models import (
     Helper,
     Household,
@@ -37,11 +36,12 @@ from cases.models import (
     ReviewOutcome,
 )
 from cases.models import HouseholdStatus as HS
+from cases.selectors.followup import BASE
 from cases.services.followup import visit_cutoff, visit_interval
 from funds.models import LedgerEntry
 from programs.models import Application, ApplicationStatus, Claim, ClaimStatus, Kind
 from programs.selectors.applications import awaiting_q
-from programs.selectors.loans import loan_arrears, scope_q
+from programs.selectors.loans import loan_arrears
 from programs.selectors.mutual import VIEW_ACTIONS as CLAIM_VIEW
 from programs.selectors.payments import payable
 
@@ -108,10 +108,6 @@ def _paths(granted: list[Membership], role: str) -> list[str]:
     return [m.unit.path for m in granted if m.role == role and m.unit.is_active]
 
 
-def _scope(paths: list[str], prefix: str) -> Q:
-    return unit_q(paths, prefix=prefix)
-
-
 def _item(
     key: str,
     label: str,
@@ -141,7 +137,7 @@ def returned_applications(user: User) -> QuerySet[Application]:
 
 
 def caseworker_items(user: User, paths: list[str], today: datetime.date) -> list[Item]:
-    households = Household.objects.filter(_scope(paths, "unit__"))
+    households = Household.objects.filter(unit_q(paths, "unit__"))
     mine = households.filter(created_by=user, status__in=WORKER_STEPS).order_by("-id")
     evaluated = households.filter(status=HS.EVALUATED).order_by("unit__path", "name", "id")
     cutoff = visit_cutoff(today, visit_interval())
@@ -149,7 +145,7 @@ def caseworker_items(user: User, paths: list[str], today: datetime.date) -> list
         user=user, end_on__isnull=True, household__status=HS.FILED
     ).filter(LessThan(BASE, cutoff))
     reviews = ReviewItem.objects.filter(
-        _scope(paths, "household__unit__"), outcome=ReviewOutcome.PENDING
+        unit_q(paths, "household__unit__"), outcome=ReviewOutcome.PENDING
     )
     items = [
         _item(
@@ -168,7 +164,7 @@ def caseworker_items(user: User, paths: list[str], today: datetime.date) -> list
         _item(
             "returned",
             _("退回修改的帮扶申请"),
-            returned_applications(user).filter(_scope(paths, "household__unit__")),
+            returned_applications(user).filter(unit_q(paths, "household__unit__")),
             reverse("programs:application_list") + f"?status={ApplicationStatus.RETURNED}",
         ),
         _item("overdue_visits", _("走访逾期的帮扶户"), overdue, reverse("cases:my_households")),
@@ -199,7 +195,7 @@ def notice_ended(paths: list[str], today: datetime.date) -> QuerySet[Household]:
         .values("notice__ends_on")[:1]
     )
     return (
-        Household.objects.filter(_scope(paths, "unit__"), status=HS.NOTICED)
+        Household.objects.filter(unit_q(paths, "unit__"), status=HS.NOTICED)
         .annotate(notice_ends=Subquery(latest_end))
         .filter(notice_ends__lt=today)
     )
@@ -217,13 +213,13 @@ def _objection_rows(queryset: QuerySet[Any]) -> list[Row]:
 
 
 def chair_items(user: User, paths: list[str], today: datetime.date) -> list[Item]:
-    households = Household.objects.filter(_scope(paths, "unit__"))
+    households = Household.objects.filter(unit_q(paths, "unit__"))
     # The submitter may not decide her own case (intake.check_actor).
     not_mine = ~Q(submitted_by=user)
     evaluate = households.filter(not_mine, status=HS.DISCUSSED).order_by("unit__path", "name")
     confirm = notice_ended(paths, today).filter(not_mine).order_by("notice_ends", "name")
     objections = Objection.objects.filter(
-        _scope(paths, "household__unit__"), outcome=ObjectionOutcome.OPEN
+        unit_q(paths, "household__unit__"), outcome=ObjectionOutcome.OPEN
     ).order_by("received_on", "id")
     return [
         _item(
@@ -286,12 +282,12 @@ def _claim_rows(queryset: QuerySet[Any]) -> list[Row]:
 
 def finance_items(user: User, paths: list[str], today: datetime.date) -> list[Item]:
     loans_to_pay = Application.objects.filter(
-        _scope(paths, "household__unit__"),
+        unit_q(paths, "household__unit__"),
         status=ApplicationStatus.APPROVED,
         program__kind=Kind.LOAN,
     )
     claims_to_pay = Claim.objects.filter(
-        _scope(paths, "member__cooperative__fund__unit__"), status=ClaimStatus.APPROVED
+        unit_q(paths, "member__cooperative__fund__unit__"), status=ClaimStatus.APPROVED
     )
     return [
         _item("pay", _("已批准、待发放的帮扶"), payable(user), reverse("programs:payment_queue")),
@@ -320,7 +316,7 @@ def admin_items(user: User) -> list[Item]:
 def auditor_items(paths: list[str], today: datetime.date) -> list[Item]:
     since = today - datetime.timedelta(days=REVERSALS_DAYS)
     reversals = LedgerEntry.objects.filter(
-        _scope(paths, "fund__unit__"), reverses__isnull=False, occurred_on__gte=since
+        unit_q(paths, "fund__unit__"), reverses__isnull=False, occurred_on__gte=since
     )
     return [
         _item(

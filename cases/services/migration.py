@@ -29,14 +29,14 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.bulk import AnyOf, bulk_insert, collector_paused, values_per_lookup
 from accounts.models import Unit, User
-from accounts.scoping import roles_for, unit_q
+from accounts.scoping import roles_for, scope_q
 
 from .. import choices as c
 from .. import clock, idnumber
@@ -104,8 +104,7 @@ MIGRATION_REASON = "迁移建档"
 
 def migration_units(actor: User) -> QuerySet[Unit]:
     """The units whose register this person may bring in."""
-    paths = [m.unit.path for action in MIGRATE_ACTIONS for m in roles_for(actor, action)]
-    return Unit.objects.filter(unit_q(paths))
+    return Unit.objects.filter(scope_q(actor, MIGRATE_ACTIONS, "") or Q(pk__in=[]))
 
 
 def may_migrate(actor: User) -> bool:

@@ -18,8 +18,7 @@ from accounts.scoping import can_unmask, covers, require_action
 from accounts.web import attach_errors as _attach_errors
 
 from .. import clock
-from .. import followup_selectors as selectors
-from ..followup_forms import (
+from ..forms.followup import (
     HelperAssignForm,
     HelperEndForm,
     HelperPersonForm,
@@ -28,7 +27,8 @@ from ..followup_forms import (
     VisitForm,
 )
 from ..models import Helper, Household, HouseholdStatus
-from ..selectors import get_household_for
+from ..selectors import followup as selectors
+from ..selectors.households import get_household_for
 from ..services import followup
 from ..uploads import private_file_response
 

@@ -17,8 +17,8 @@ from accounts.masking import mask_address, mask_bank_account, mask_id_number, ma
 from accounts.scoping import can_unmask, has_action, require_action, units_for
 from accounts.web import attach_errors as _attach_errors
 
-from .. import selectors, services
-from ..forms import (
+from .. import services
+from ..forms.households import (
     AttachmentForm,
     HouseholdFilterForm,
     HouseholdForm,
@@ -26,6 +26,7 @@ from ..forms import (
     member_changes,
 )
 from ..models import Household
+from ..selectors import households as selectors
 from ..uploads import private_file_response
 from . import followup, intake, lifecycle
 

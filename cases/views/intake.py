@@ -22,9 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scoping import covers, require_action, units_for
 
-from .. import clock, selectors
-from .. import intake_selectors as reads
-from ..intake_forms import (
+from .. import clock
+from ..forms.intake import (
     AssessmentForm,
     DiscussionForm,
     EvaluateForm,
@@ -38,6 +37,8 @@ from ..intake_forms import (
 )
 from ..models import Household, IntakeNotice, ObjectionOutcome
 from ..models import HouseholdStatus as S
+from ..selectors import intake as selectors
+from ..selectors.households import get_household_for
 from ..services import intake
 from ..services.intake import IllegalTransition
 from ..uploads import private_file_response
@@ -123,7 +124,7 @@ def _form_messages(request: HttpRequest, form: Any) -> None:
 @require_http_methods(["GET", "POST"])
 def intake_visit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = selectors.get_household_for(user, pk, action="household.edit")
+    household = get_household_for(user, pk, action="household.edit")
     if request.method == "GET" and (wrong := _wrong_step(request, household, (S.DRAFT,))):
         return wrong
     form = IntakeVisitForm(_posted(request)[0])
@@ -149,7 +150,7 @@ ASSESSABLE = (S.VISITED, S.ASSESSED, S.DISCUSSED, S.FILED)
 @require_http_methods(["GET", "POST"])
 def intake_assess(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = selectors.get_household_for(user, pk, action="household.edit")
+    household = get_household_for(user, pk, action="household.edit")
     if request.method == "GET" and (wrong := _wrong_step(request, household, ASSESSABLE)):
         return wrong
     form = AssessmentForm(_posted(request)[0], household=household)
@@ -190,7 +191,7 @@ def _means(household: Household, data: dict[str, Any]) -> dict[str, Any]:
 @require_POST
 def intake_assess_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The calculator's arithmetic for what is typed so far; nothing saved."""
-    household = selectors.get_household_for(_user(request), pk, action="household.edit")
+    household = get_household_for(_user(request), pk, action="household.edit")
     form = AssessmentForm(request.POST, household=household)
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
@@ -205,7 +206,7 @@ def intake_assess_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def intake_discuss(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = selectors.get_household_for(user, pk, action="household.edit")
+    household = get_household_for(user, pk, action="household.edit")
     if request.method == "GET" and (wrong := _wrong_step(request, household, (S.ASSESSED,))):
         return wrong
     form = DiscussionForm(*_posted(request))
@@ -236,7 +237,7 @@ def intake_discuss(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def intake_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = selectors.get_household_for(user, pk, action="case.decide")
+    household = get_household_for(user, pk, action="case.decide")
     if request.method == "GET":
         if wrong := _wrong_step(request, household, (S.DISCUSSED,)):
             return wrong
@@ -276,7 +277,7 @@ def _reasoned(
     request: HttpRequest, pk: int, *, action: str, service: Any, done: str
 ) -> HttpResponse:
     user = _user(request)
-    household = selectors.get_household_for(user, pk, action=action)
+    household = get_household_for(user, pk, action=action)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         _form_messages(request, form)
@@ -334,7 +335,7 @@ def intake_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def intake_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = selectors.get_household_for(user, pk, action="case.decide")
+    household = get_household_for(user, pk, action="case.decide")
     if request.method == "POST":
         try:
             filed = intake.case_confirm(actor=user, household=household)
@@ -366,7 +367,9 @@ def intake_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def notice_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     require_action(user, "household.view")
-    page = Paginator(reads.notice_list(user), NOTICE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.notice_list(user), NOTICE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "page": page,
         "today": clock.today(),
@@ -387,7 +390,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     require_action(user, "household.edit")
     units = _post_units(user)
-    households = reads.evaluated_households(user)
+    households = selectors.evaluated_households(user)
     kwargs = {"units": units, "households": households}
     if request.method == "POST":
         form = NoticeCreateForm(request.POST, request.FILES, **kwargs)
@@ -466,7 +469,7 @@ def _matches(request: HttpRequest, filter_form: NoticeFilterForm) -> dict[str, A
     if not filter_form.is_bound or not filter_form.is_valid():
         return {"page": None}
     chosen = filter_form.filter_kwargs()
-    page = Paginator(reads.notice_matches(**chosen), MATCH_PAGE_SIZE).get_page(
+    page = Paginator(selectors.notice_matches(**chosen), MATCH_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     base = QueryDict(mutable=True)
@@ -499,8 +502,8 @@ def _matches(request: HttpRequest, filter_form: NoticeFilterForm) -> dict[str, A
 @require_GET
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    notice = reads.get_notice_for(user, pk)
-    page = Paginator(reads.notice_entries(notice), NOTICE_ENTRY_PAGE_SIZE).get_page(
+    notice = selectors.get_notice_for(user, pk)
+    page = Paginator(selectors.notice_entries(notice), NOTICE_ENTRY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {
@@ -508,7 +511,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "entries": list(page.object_list),
         "query": "",
-        **reads.notice_detail(notice),
+        **selectors.notice_detail(notice),
         "today": clock.today(),
         "can_edit": covers(user, "household.edit", notice.unit),
         "can_decide": covers(user, "case.decide", notice.unit),
@@ -523,9 +526,9 @@ def notice_proof(request: HttpRequest, pk: int) -> HttpResponseBase:
     """GET shows the photo of the posted notice; POST adds or replaces it."""
     user = _user(request)
     if request.method == "GET":
-        notice = reads.get_notice_for(user, pk)
+        notice = selectors.get_notice_for(user, pk)
         return _proof_response(notice)
-    notice = reads.get_notice_for(user, pk, action="household.edit")
+    notice = selectors.get_notice_for(user, pk, action="household.edit")
     form = NoticeProofForm(request.POST, request.FILES)
     if not form.is_valid():
         _form_messages(request, form)
@@ -551,7 +554,7 @@ def _proof_response(notice: IntakeNotice) -> HttpResponseBase:
 @require_http_methods(["GET", "POST"])
 def objection_record(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = selectors.get_household_for(user, pk, action="household.edit")
+    household = get_household_for(user, pk, action="household.edit")
     if request.method == "GET" and (wrong := _wrong_step(request, household, (S.NOTICED,))):
         return wrong
     form = ObjectionForm(_posted(request)[0])
@@ -583,7 +586,7 @@ def objection_record(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    objection = reads.get_objection_for(user, pk)
+    objection = selectors.get_objection_for(user, pk)
     household = objection.household
     if request.method == "GET":
         if objection.outcome != ObjectionOutcome.OPEN:
@@ -643,7 +646,7 @@ urlpatterns: list[URLPattern] = [
 def panel_context(user: Any, household: Household) -> dict[str, Any]:
     """What the household page's intake panel shows (a fixed number of queries)."""
     return {
-        "intake": reads.intake_panel(user, household),
+        "intake": selectors.intake_panel(user, household),
         # One form per action: each needs its own ids on the same page.
         "intake_reasons": {
             key: ReasonForm(auto_id=f"id_{key}_%s") for key in ("send_back", "reject", "reopen")

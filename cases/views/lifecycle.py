@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,9 +16,7 @@ from accounts.scoping import covers, require_action, units_for
 from accounts.web import attach_errors as _attach_errors
 
 from .. import clock
-from .. import lifecycle_selectors as selectors
-from .. import selectors as household_selectors
-from ..lifecycle_forms import (
+from ..forms.lifecycle import (
     ExitFlagDismissForm,
     ExitForm,
     MonthlyIncomeForm,
@@ -29,6 +27,8 @@ from ..lifecycle_forms import (
 )
 from ..models import ExitKind, Household, ReviewOutcome
 from ..models import HouseholdStatus as S
+from ..selectors import lifecycle as selectors
+from ..selectors.households import get_household_for
 from ..services import lifecycle as services
 from ..services.intake import standard_for
 
@@ -146,7 +146,7 @@ def review_item(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已记录“%(n)s”的年审结果。") % {"n": item.household.name})
             return redirect("cases:review_detail", pk=item.round_id)
-    assess_url = _url("cases:intake_assess", item.household_id)
+    assess_url = reverse("cases:intake_assess", args=[item.household_id])
     context = {"item": item, "form": form, "assess_url": assess_url}
     return render(request, "cases/lifecycle/review_item.html", context)
 
@@ -158,7 +158,7 @@ def review_item(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def income_record(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = household_selectors.get_household_for(user, pk, action="household.edit")
+    household = get_household_for(user, pk, action="household.edit")
     form = MonthlyIncomeForm(request.POST or None, household_size=household.household_size)
     if request.method == "POST" and form.is_valid():
         try:
@@ -204,7 +204,7 @@ def _income_message(record: Any) -> str:
 @GET_POST
 def exit_flag_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = household_selectors.get_household_for(user, pk, action="case.decide")
+    household = get_household_for(user, pk, action="case.decide")
     form = ExitFlagDismissForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -227,7 +227,7 @@ def exit_flag_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def household_exit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = household_selectors.get_household_for(user, pk, action="case.decide")
+    household = get_household_for(user, pk, action="case.decide")
     kind = request.GET.get("kind", "")
     initial = {"kind": kind} if kind in ExitKind.values else {}
     form = ExitForm(request.POST or None, initial=initial)
@@ -261,7 +261,7 @@ def household_exit(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def noncash_record(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    household = household_selectors.get_household_for(user, pk, action="household.edit")
+    household = get_household_for(user, pk, action="household.edit")
     form = NonCashHelpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -288,15 +288,6 @@ urlpatterns: list[URLPattern] = [
 ]
 
 
-def _url(name: str, pk: int) -> str | None:
-    # Re-filing and the means test belong to the intake area: link to them
-    # when they are there, and show nothing rather than fail when not.
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return None
-
-
 def panel_context(user: Any, household: Household) -> dict[str, Any]:
     """What the household page's lifecycle panel shows (a fixed number of queries)."""
     if not selectors.ever_filed(household):
@@ -309,7 +300,9 @@ def panel_context(user: Any, household: Household) -> dict[str, Any]:
     )
     is_filed = household.status == S.FILED
     is_exited = household.status == S.EXITED
-    reopen_url = _url("cases:intake_reopen", household.pk) if is_exited and can_edit else None
+    reopen_url = (
+        reverse("cases:intake_reopen", args=[household.pk]) if is_exited and can_edit else None
+    )
     needs_rule = bool(panel.run or household.exit_flagged_on)
     return {
         "lifecycle": {

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
-from cases.forms import UnitChoiceField
+from cases.forms.fields import UnitChoiceField
 from cases.models import Household
 
 from ..models import Application, ApplicationStatus, CapRule, Kind, Program

@@ -2,12 +2,12 @@
 repayment. They parse input; the rules are the services' (services/loans.py)."""
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from accounts.money import CENT, MAX_DIGITS
 from cases import clock
 from funds.forms import date_reason_field
 from funds.models import Fund
@@ -27,9 +27,9 @@ class DateInput(forms.DateInput):
 def money_field(label: Any) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
-        max_digits=14,
+        max_digits=MAX_DIGITS,
         decimal_places=2,
-        min_value=Decimal("0.01"),
+        min_value=CENT,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "min": "0.01", "step": "0.01"}),
         error_messages={
             "required": gettext_lazy("请填写金额。"),

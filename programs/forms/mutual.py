@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 from cases import clock
-from cases.forms import UnitChoiceField
+from cases.forms.fields import UnitChoiceField
 from cases.models import Household
 
 from ..models import ClaimCategory, ClaimStatus, PremiumKind

@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
-from cases.forms import UnitChoiceField
-from cases.lifecycle_forms import DateInput
+from cases.forms.fields import DateInput, UnitChoiceField
 from funds.forms import FundChoiceField, clean_value_date, date_reason_field, window_help
 from funds.models import Fund
 from funds.services import REASON_LIMIT, value_date_window

@@ -16,20 +16,19 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    DecimalField,
     F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.scoping import get_scoped, roles_for, unit_q
+from accounts.money import CENT, NO_MONEY, SUM_FIELD
+from accounts.scoping import get_scoped, scope_q
 from cases import clock
 from funds.models import LedgerEntry
 
@@ -44,23 +43,9 @@ from ..models import (
 )
 
 VIEW_ACTIONS = ("fund.view", "household.view")
-MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=14, decimal_places=2)
-ZERO = Value(Decimal("0.00"), output_field=MONEY)
 # Amounts are whole cents. SQLite adds them as floating point, so "more than"
 # is asked as "more than half a cent more", which is exact on both engines.
-HALF_CENT = Decimal("0.005")
-
-
-# -- scope ---------------------------------------------------------------------
-
-
-def scope_q(user: User, actions: tuple[str, ...], prefix: str) -> Q | None:
-    """Rows whose unit (reached through `prefix`) lies in the units where the
-    user holds any of `actions`; None when the user holds none of them."""
-    paths = [m.unit.path for action in actions for m in roles_for(user, action)]
-    if not paths:
-        return None
-    return unit_q(paths, prefix=prefix)
+HALF_CENT = CENT / 2
 
 
 # -- figures -------------------------------------------------------------------
@@ -75,7 +60,7 @@ def live_repayments() -> QuerySet[Repayment]:
 
 def _total(queryset: QuerySet[Any]) -> Coalesce:
     sums = queryset.order_by().values("loan").annotate(total=Sum("amount")).values("total")[:1]
-    return Coalesce(Subquery(sums, output_field=MONEY), ZERO, output_field=MONEY)
+    return Coalesce(Subquery(sums, output_field=SUM_FIELD), NO_MONEY, output_field=SUM_FIELD)
 
 
 def with_figures(queryset: QuerySet[Loan], today: datetime.date) -> QuerySet[Loan]:
@@ -97,14 +82,14 @@ def with_figures(queryset: QuerySet[Loan], today: datetime.date) -> QuerySet[Loa
     )
     uncovered = (
         Installment.objects.filter(loan=OuterRef("pk"), due_on__lte=today)
-        .annotate(running=Subquery(running, output_field=MONEY))
+        .annotate(running=Subquery(running, output_field=SUM_FIELD))
         .filter(running__gt=OuterRef("repaid") + HALF_CENT)
         .order_by("seq")
         .values("due_on")[:1]
     )
     return queryset.annotate(
         outstanding=F("principal") - F("repaid"),
-        arrears=Greatest(F("due") - F("repaid"), ZERO, output_field=MONEY),
+        arrears=Greatest(F("due") - F("repaid"), NO_MONEY, output_field=SUM_FIELD),
         overdue_since=Subquery(uncovered),
     )
 

@@ -4,6 +4,7 @@ limit, the parent union's chair too), the drafter may withdraw it while it
 waits or resubmit it once amended. The separation of duties is the
 services'; these views only show what the services would allow."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.masking import mask_bank_account, mask_id_number
 from accounts.scoping import has_action, require_action, units_for
 from cases import clock
-from cases.selectors import get_household_for
+from cases.selectors.households import get_household_for
 
 from ..forms.applications import (
     ApplicationFilterForm,
@@ -250,46 +251,53 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, application, decide_form=form)
 
 
-@login_required
-@require_POST
-def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def _reason_step(
+    request: HttpRequest,
+    pk: int,
+    *,
+    action: str,
+    form_class: type[Form],
+    service: Callable[..., Any],
+    done: str,
+    form_name: str,
+) -> HttpResponse:
+    """A POST that moves an application with a required reason (withdraw,
+    退回修改): the service decides who may; a refusal keeps the page."""
     user = _user(request)
-    application = selectors.get_application_for(user, pk, action=EDIT)
-    form = WithdrawForm(request.POST)
+    application = selectors.get_application_for(user, pk, action=action)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.application_withdraw(
-                actor=user, application=application, reason=form.cleaned_data["reason"]
-            )
+            service(actor=user, application=application, reason=form.cleaned_data["reason"])
         except PermissionDenied as exc:
             return refused(request, exc)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, _("已撤回该申请。"))
+            messages.success(request, done)
             return redirect("programs:application_detail", pk=application.pk)
-    return _detail(request, application, withdraw_form=form)
+    forms: dict[str, Any] = {form_name: form}
+    return _detail(request, application, **forms)
+
+
+@login_required
+@require_POST
+def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reason_step(
+        request, pk, action=EDIT, form_class=WithdrawForm,
+        service=services.application_withdraw, done=_("已撤回该申请。"),
+        form_name="withdraw_form",
+    )  # fmt: skip
 
 
 @login_required
 @require_POST
 def application_return(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    application = selectors.get_application_for(user, pk, action=DECIDE)
-    form = ReturnForm(request.POST)
-    if form.is_valid():
-        try:
-            services.application_return(
-                actor=user, application=application, reason=form.cleaned_data["reason"]
-            )
-        except PermissionDenied as exc:
-            return refused(request, exc)
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, _("已退回经办人修改。"))
-            return redirect("programs:application_detail", pk=application.pk)
-    return _detail(request, application, return_form=form)
+    return _reason_step(
+        request, pk, action=DECIDE, form_class=ReturnForm,
+        service=services.application_return, done=_("已退回经办人修改。"),
+        form_name="return_form",
+    )  # fmt: skip
 
 
 @login_required

@@ -16,14 +16,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.masking import mask_id_number, mask_phone
 from accounts.models import Unit
-from accounts.scoping import can_unmask, covers
+from accounts.scoping import can_unmask, covers, scope_q
 from accounts.web import attach_errors as _attach_errors
 from cases import clock
 from cases.models import Household
@@ -43,7 +43,7 @@ from ..forms.mutual import (
 )
 from ..models import ApplicationStatus, ClaimStatus, Cooperative, CoopMember, PremiumKind
 from ..selectors import mutual as selectors
-from ..selectors.loans import reversal_reason, scope_q
+from ..selectors.loans import reversal_reason
 from ..services import mutual as services
 from ..services import roster_import as importer
 
@@ -55,14 +55,6 @@ GET_POST = require_http_methods(["GET", "POST"])
 
 def _user(request: HttpRequest) -> Any:
     return request.user
-
-
-def _url(name: str, pk: int) -> str | None:
-    # The payment screens belong to another area: link when they are there.
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return None
 
 
 @login_required
@@ -175,7 +167,7 @@ def coop_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "premium_years": selectors.premiums_by_year(user, coop),
             "committee": selectors.committee(coop),
             "may_enroll": selectors.may_enroll(user, coop),
-            "export_url": _url("reports:coop_report", coop.pk),
+            "export_url": reverse("reports:coop_report", args=[coop.pk]),
         },
     )
 
@@ -526,10 +518,10 @@ def _claim_page(
             "votes": votes,
             "voting": selectors.vote_context(user, claim, votes),
             "form": form,
-            "pay_url": _url("programs:aid_pay", application.pk)
+            "pay_url": reverse("programs:aid_pay", args=[application.pk])
             if application is not None and application.status == ApplicationStatus.APPROVED
             else None,
-            "application_url": _url("programs:application_detail", application.pk)
+            "application_url": reverse("programs:application_detail", args=[application.pk])
             if application is not None
             else None,
             "can_pay": covers(user, FINANCE, claim.member.cooperative.fund.unit),

@@ -33,9 +33,6 @@ INT = "int"
 PDF = "pdf"
 XLSX = "xlsx"
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-
 
 @dataclass(frozen=True)
 class Column:
@@ -166,10 +163,6 @@ class Unmasker:
         if not name or unit_path is None:
             return name or ""
         return name if self(unit_path) else mask_name(name)
-
-
-def money(value: Any) -> Decimal:
-    return Decimal(value or 0).quantize(CENT)
 
 
 def period_text(date_from: Any, date_to: Any) -> str:

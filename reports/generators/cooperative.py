@@ -9,12 +9,12 @@ amounts per category.
 """
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.money import ZERO, yuan
 from programs.models import Cooperative
 from programs.selectors import mutual as coop_selectors
 
@@ -29,7 +29,6 @@ from .base import (
     Generator,
     Row,
     Table,
-    money,
     period_text,
     register,
 )
@@ -52,7 +51,7 @@ def coop_claims_table(
 
     def rows() -> Iterator[Row]:
         for row in figures.rows:
-            yield (row.category.display_name, row.times, row.persons, money(row.amount))
+            yield (row.category.display_name, row.times, row.persons, yuan(row.amount))
 
     table = Table(
         columns=category_columns(),
@@ -61,11 +60,11 @@ def coop_claims_table(
         totals={
             "times": figures.times,  # type: ignore[dict-item]
             "persons": figures.persons,  # type: ignore[dict-item]
-            "amount": money(figures.amount),
+            "amount": yuan(figures.amount),
         },
         sheet=_("互助金发放统计"),
         total_label=_("合计"),
-        capitals=[(_("互助金发放合计"), money(figures.amount))],
+        capitals=[(_("互助金发放合计"), yuan(figures.amount))],
         meta={"times": figures.times, "persons": figures.persons},
     )
     return table, figures
@@ -93,7 +92,7 @@ class CooperativeClaims(Generator):
         table, figures = coop_claims_table(user, target, date_from, date_to)
         period = period_text(date_from, date_to)
         years = coop_selectors.premiums_by_year(user, target)
-        premium_total = money(sum((y.amount for y in years), Decimal("0")))
+        premium_total = yuan(sum((y.amount for y in years), ZERO))
         return Document(
             report=self.name,
             title=_("互助金发放统计表"),
@@ -109,7 +108,7 @@ class CooperativeClaims(Generator):
                 "figures": {
                     "times": figures.times,
                     "persons": figures.persons,
-                    "amount": f"{money(figures.amount):,.2f}",
+                    "amount": f"{yuan(figures.amount):,.2f}",
                 },
             },
             facts=[

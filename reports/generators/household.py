@@ -16,7 +16,7 @@ from accounts.masking import mask_address, mask_bank_account, mask_id_number, ma
 from accounts.models import User
 from accounts.scoping import can_unmask
 from cases.models import Household, Tier
-from cases.selectors import get_household_for
+from cases.selectors.households import get_household_for
 from programs.selectors.money import household_money
 
 from ..amounts import rmb_upper

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from accounts.i18n import pick_name
 from accounts.masking import mask_id_number
 from accounts.models import User
+from accounts.money import yuan
 from accounts.scoping import units_for
-from cases.intake_selectors import get_notice_for
 from cases.models import IntakeNotice
+from cases.selectors.intake import get_notice_for
 from programs.models import AidPayment, Batch, PaymentBatch
 
 from .base import (
@@ -33,7 +34,6 @@ from .base import (
     Generator,
     Row,
     Table,
-    money,
     period_text,
     register,
 )
@@ -172,7 +172,7 @@ def aid_notice_rows(payments: QuerySet[AidPayment]) -> Table:
         "application__household__unit__path", "application__household__name", "pk"
     )
     sums = qs.aggregate(count=Count("pk"), total=_sum("entry__amount"), goods=_sum("goods_value"))
-    total, goods_total = money(sums["total"]), money(sums["goods"])
+    total, goods_total = yuan(sums["total"]), yuan(sums["goods"])
 
     def rows() -> Iterator[Row]:
         values = qs.values_list(*AID_FIELDS).iterator(chunk_size=CHUNK)

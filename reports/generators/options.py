@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
-from cases.forms import UnitChoiceField
-from cases.lifecycle_forms import DateInput
+from cases.forms.fields import DateInput, UnitChoiceField
 from programs.models import Application, Batch, PaymentBatch, PaymentMethod, Program
 
 

@@ -7,16 +7,16 @@ the payment batch page show for the same rows.
 """
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from accounts.i18n import pick_name
 from accounts.masking import mask_id_number
 from accounts.models import User
+from accounts.money import NO_MONEY, SUM_FIELD, yuan
 from accounts.scoping import require_action, units_for
 from funds import selectors as fund_selectors
 from funds.models import Fund
@@ -36,7 +36,6 @@ from .base import (
     Row,
     Table,
     Unmasker,
-    money,
     period_text,
     register,
 )
@@ -46,12 +45,10 @@ from .scope import active_units, visible_programs
 VIEW = "fund.view"
 MANAGE = "fund.manage"
 CHUNK = 2000
-AMOUNT: DecimalField = DecimalField(max_digits=16, decimal_places=2)
-NOTHING = Value(Decimal("0.00"), output_field=AMOUNT)
 
 
 def _sum(field: str, **filters: Any) -> Coalesce:
-    return Coalesce(Sum(field, **filters), NOTHING, output_field=AMOUNT)
+    return Coalesce(Sum(field, **filters), NO_MONEY, output_field=SUM_FIELD)
 
 
 # -- 发放台账 ----------------------------------------------------------------------------
@@ -110,8 +107,8 @@ def disbursements(payments: QuerySet[AidPayment], unmask: Unmasker) -> Table:
         reversed=_sum("reversal__amount"),
         reversed_count=Count("reversal"),
     )
-    paid, reversed_ = money(totals["paid"]), money(totals["reversed"])
-    goods_total = money(totals["goods"])
+    paid, reversed_ = yuan(totals["paid"]), yuan(totals["reversed"])
+    goods_total = yuan(totals["goods"])
     methods = {value: str(label) for value, label in PaymentMethod.choices}
 
     def rows() -> Iterator[Row]:
@@ -280,7 +277,7 @@ def signoff(
     `goods_description` and `goods_value`)."""
     qs = rows_from.order_by(f"{household}unit__path", f"{household}name", "pk")
     totals = qs.aggregate(count=Count("pk"), total=_sum(amount), goods=_sum("goods_value"))
-    total, goods_total = money(totals["total"]), money(totals["goods"])
+    total, goods_total = yuan(totals["total"]), yuan(totals["goods"])
     fields = (
         f"{household}name",
         f"{household}id_number",

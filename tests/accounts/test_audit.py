@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, Unit
 from cases import services
-from cases.forms import HouseholdForm
+from cases.forms.households import HouseholdForm
 from cases.models import Household
 from tests.builders import household_data, make_id, make_user
 

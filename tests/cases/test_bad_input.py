@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Unit
-from cases.forms import HouseholdForm
+from cases.forms.households import HouseholdForm
 from cases.models import Attachment, Household, HouseholdStatus, Member
 from cases.services import households as services
 from tests.builders import household_data, make_household, make_id

@@ -13,9 +13,10 @@ from django.urls import reverse
 from PIL import Image
 
 from accounts.models import AuditEvent
-from cases import clock, followup_selectors
+from cases import clock
 from cases.models import CaseRules, Helper, Household, Visit, VisitPhoto
 from cases.models import HouseholdStatus as S
+from cases.selectors import followup as followup_selectors
 from cases.services import followup
 from tests.builders import make_household, make_user, roster_person
 

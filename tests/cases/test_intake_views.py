@@ -24,7 +24,7 @@ from cases.models import (
     Visit,
 )
 from cases.models import HouseholdStatus as S
-from cases.selectors import get_household_for
+from cases.selectors.households import get_household_for
 from cases.services import intake
 from cases.views.intake import panel_context
 from tests.builders import make_household

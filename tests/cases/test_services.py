@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.masking import mask_id_number
 from accounts.models import AuditEvent, Unit
 from cases import services
-from cases.forms import HouseholdForm
+from cases.forms.households import HouseholdForm
 from cases.models import Cause, Household, HouseholdStatus, Member
 from tests.builders import household_data, make_household, make_id
 

@@ -14,7 +14,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.scoping import get_scoped, require_action, roles_for, units_for
 
-from .models import (
+from ..models import (
     CaseRules,
     Household,
     HouseholdStatus,
@@ -24,7 +24,7 @@ from .models import (
     ReviewOutcome,
     ReviewRound,
 )
-from .services.lifecycle import above_run
+from ..services.lifecycle import above_run
 
 # Months of income history the household page shows.
 INCOME_HISTORY_MONTHS = 12

@@ -9,23 +9,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 
-from . import clock
-from .forms import UnitChoiceField, phone_value
-from .models import HelperPerson, HelperRole, Household, Visit, VisitKind
-from .services import followup
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class HelperUserField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        name = obj.full_name or obj.username
-        return f"{name}（{obj.username}）" if obj.full_name else name
+from .. import clock
+from ..models import HelperPerson, HelperRole, Household, Visit, VisitKind
+from ..services import followup
+from .fields import DateInput, UnitChoiceField, phone_value
 
 
 class RosterPersonField(forms.ModelChoiceField):

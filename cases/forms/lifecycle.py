@@ -10,17 +10,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 
-from . import clock
-from .forms import UnitChoiceField
-from .models import ExitKind, NonCashKind, ReviewOutcome
-from .services.lifecycle import RECORDABLE_OUTCOMES
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
+from .. import clock
+from ..models import ExitKind, NonCashKind, ReviewOutcome
+from ..services.lifecycle import RECORDABLE_OUTCOMES
+from .fields import DateInput, UnitChoiceField
 
 
 class MonthInput(forms.DateInput):

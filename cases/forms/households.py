@@ -1,9 +1,8 @@
-import re
-import unicodedata
+"""Forms of the household file: its details, members, attachments and the list filter."""
+
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -11,17 +10,13 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 
-from . import idnumber
-from .choices import AttachmentKind
-from .models import Cause, FileCategory, Household, HouseholdStatus, Member, Tier
-from .selectors import HouseholdFilter
-from .services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
-from .uploads import checked_upload
-
-
-class UnitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Unit) -> str:  # type: ignore[override]
-        return "　" * obj.depth + obj.name
+from .. import idnumber
+from ..choices import AttachmentKind
+from ..models import Cause, FileCategory, Household, HouseholdStatus, Member, Tier
+from ..selectors.households import HouseholdFilter
+from ..services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from ..uploads import checked_upload
+from .fields import UnitChoiceField, bank_account_value, non_negative, phone_value
 
 
 class HouseholdForm(forms.ModelForm):
@@ -67,7 +62,7 @@ class HouseholdForm(forms.ModelForm):
                      "expense_education", "expense_housing", "housing_area"):  # fmt: skip
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "min": "0"})
             self.fields[name].min_value = 0  # type: ignore[attr-defined]
-            self.fields[name].validators.append(_non_negative)
+            self.fields[name].validators.append(non_negative)
         # The head counts. The database refuses 0 too, but only here can the
         # message name the field.
         size = self.fields["household_size"]
@@ -104,33 +99,6 @@ class HouseholdForm(forms.ModelForm):
         return {f: self.cleaned_data[f] for f in HOUSEHOLD_FIELDS if f in self.cleaned_data}
 
 
-def _digits(value: str) -> str:
-    # Full-width digits from a Chinese input method become ASCII, so searches
-    # and bank files see one spelling of a number.
-    return unicodedata.normalize("NFKC", value).strip().replace(" ", "")
-
-
-def phone_value(value: str) -> str:
-    """A phone number as stored, or a ValidationError (form and import alike)."""
-    phone = _digits(value).replace("-", "")
-    if phone and not re.fullmatch(r"[0-9]{7,12}", phone):
-        raise ValidationError(_("联系电话应为 7 到 12 位数字。"))
-    return phone
-
-
-def bank_account_value(value: str) -> str:
-    """A bank account number as stored, or a ValidationError."""
-    account = _digits(value)
-    if account and not re.fullmatch(r"[0-9]{12,30}", account):
-        raise ValidationError(_("银行账号应为 12 到 30 位数字。"))
-    return account
-
-
-def _non_negative(value: Any) -> None:
-    if value is not None and value < 0:
-        raise ValidationError(_("金额不能为负数。"))
-
-
 class MemberForm(forms.ModelForm):
     class Meta:
         model = Member
@@ -139,7 +107,7 @@ class MemberForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["annual_income"].validators.append(_non_negative)
+        self.fields["annual_income"].validators.append(non_negative)
         self.fields["annual_income"].widget.attrs.update({"inputmode": "decimal", "min": "0"})
 
     def clean_id_number(self) -> str:

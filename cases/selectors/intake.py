@@ -12,9 +12,9 @@ from accounts.models import Unit, User
 from accounts.paging import paged
 from accounts.scoping import covers, get_scoped, units_for
 
-from .models import Assessment, Household, IntakeNotice, Objection, ObjectionOutcome, StatusChange
-from .models import HouseholdStatus as S
-from .services import intake
+from ..models import Assessment, Household, IntakeNotice, Objection, ObjectionOutcome, StatusChange
+from ..models import HouseholdStatus as S
+from ..services import intake
 
 # The seven steps as people say them. 一进 and 二看 happen on the same home
 # visit.

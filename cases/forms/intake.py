@@ -15,19 +15,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 
-from . import clock
-from .forms import UnitChoiceField
-from .meanstest import EXCLUSIONS
-from .models import Assessment, CaseRules, Household, ObjectionOutcome, Tier, Visit
-from .services.intake import EXPENSE_FIELDS, INCOME_FIELDS, MAX_EXCLUDED
-from .uploads import checked_upload
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
+from .. import clock
+from ..meanstest import EXCLUSIONS
+from ..models import Assessment, CaseRules, Household, ObjectionOutcome, Tier, Visit
+from ..services.intake import EXPENSE_FIELDS, INCOME_FIELDS, MAX_EXCLUDED
+from ..uploads import checked_upload
+from .fields import DateInput, UnitChoiceField, non_negative, not_in_future
 
 
 def _camera(attrs: dict[str, str] | None = None) -> forms.ClearableFileInput:
@@ -35,16 +28,6 @@ def _camera(attrs: dict[str, str] | None = None) -> forms.ClearableFileInput:
     return forms.ClearableFileInput(
         attrs={"accept": "image/*", "capture": "environment", **(attrs or {})}
     )
-
-
-def _not_in_future(value: Any) -> None:
-    if value is not None and value > clock.today():
-        raise ValidationError(_("日期不能晚于今天。"))
-
-
-def _non_negative(value: Any) -> None:
-    if value is not None and value < 0:
-        raise ValidationError(_("金额不能为负数。"))
 
 
 class IntakeVisitForm(forms.ModelForm):
@@ -69,7 +52,7 @@ class IntakeVisitForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["visited_on"].initial = clock.today()
-        self.fields["visited_on"].validators.append(_not_in_future)
+        self.fields["visited_on"].validators.append(not_in_future)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -91,7 +74,7 @@ class AssessmentForm(forms.Form):
     """三算: the means-test calculator."""
 
     assessed_on = forms.DateField(
-        label=gettext_lazy("核算日期"), widget=DateInput(), validators=[_not_in_future]
+        label=gettext_lazy("核算日期"), widget=DateInput(), validators=[not_in_future]
     )
     household_size = forms.IntegerField(
         label=gettext_lazy("家庭人口"),
@@ -103,7 +86,7 @@ class AssessmentForm(forms.Form):
         max_digits=14,
         decimal_places=2,
         required=False,
-        validators=[_non_negative],
+        validators=[non_negative],
         help_text=gettext_lazy("因意外事故产生的支出（元），无则留空。"),
     )
     exclusions = forms.MultipleChoiceField(
@@ -122,7 +105,7 @@ class AssessmentForm(forms.Form):
                 max_digits=14,
                 decimal_places=2,
                 required=False,
-                validators=[_non_negative],
+                validators=[non_negative],
                 widget=forms.NumberInput(
                     attrs={"inputmode": "decimal", "min": "0", "step": "0.01"}
                 ),
@@ -149,7 +132,7 @@ class DiscussionForm(forms.Form):
     """四议: the committee's discussion."""
 
     held_on = forms.DateField(
-        label=gettext_lazy("会议日期"), widget=DateInput(), validators=[_not_in_future]
+        label=gettext_lazy("会议日期"), widget=DateInput(), validators=[not_in_future]
     )
     attendees = forms.CharField(
         label=gettext_lazy("参会人员"),
@@ -347,7 +330,7 @@ class NoticeProofForm(forms.Form):
 
 class ObjectionForm(forms.Form):
     received_on = forms.DateField(
-        label=gettext_lazy("收到日期"), widget=DateInput(), validators=[_not_in_future]
+        label=gettext_lazy("收到日期"), widget=DateInput(), validators=[not_in_future]
     )
     raised_by = forms.CharField(
         label=gettext_lazy("异议人"),

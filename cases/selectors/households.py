@@ -8,8 +8,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.models import Membership, Unit, User
 from accounts.scoping import covers, get_scoped, require_action, unit_q, units_for
 
-from . import idnumber
-from .models import Attachment, Household
+from .. import idnumber
+from ..models import Attachment, Household
 
 
 def prefix_q(field: str, term: str) -> Q:

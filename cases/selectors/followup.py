@@ -20,11 +20,11 @@ from accounts.models import Unit, User
 from accounts.paging import paged
 from accounts.scoping import covers, get_scoped, require_action, unit_q, units_for
 
-from . import clock
-from .models import Helper, HelperPerson, Household, Visit, VisitPhoto
-from .models import HouseholdStatus as S
-from .selectors import get_household_for, prefix_q
-from .services import followup
+from .. import clock
+from ..models import Helper, HelperPerson, Household, Visit, VisitPhoto
+from ..models import HouseholdStatus as S
+from ..services import followup
+from .households import get_household_for, prefix_q
 
 RECENT_VISITS = 5
 # The date a helper's next visit counts from; helper_active_due_idx and

@@ -1,0 +1,1 @@
+"""Reads shared by the cases views, scoped to the user; one module per use case."""
