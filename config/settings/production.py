@@ -7,6 +7,8 @@ from config.env import env
 from .base import *  # noqa: F403
 
 DEBUG = False
+# A real server has no demo data commands: they publish a password.
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "demo"]  # noqa: F405
 
 
 def _required(name: str) -> str:

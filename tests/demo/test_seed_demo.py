@@ -7,10 +7,15 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, Role, Unit, User
-from cases import clock, demo, idnumber
-from cases.management.commands.seed_demo import DEMO_PASSWORD, USERS
+from accounts.passwords import DEMO_PASSWORD
+from cases import clock, idnumber
 from cases.models import CLOSED_STATUSES, Household, HouseholdStatus, IntakeNotice, Member
 from cases.services import intake, per_capita_monthly
+from demo.bulk import next_index
+from demo.households import DemoFaker
+from demo.people import head_id, head_slot
+from demo.places import luhn_digit
+from demo.users import USERS
 from tests.builders import make_household, make_unit
 
 Through = Household.secondary_causes.through
@@ -176,9 +181,9 @@ def test_generate_households_skips_numbers_already_on_file(debug, units):
     # Files that did not come from the generator hold exactly the numbers the
     # next index would produce (either sex): the generator must step past them.
     existing = [make_household(units["a1"]), make_household(units["a1"])]
-    slot = demo.head_slot(demo.next_index())
+    slot = head_slot(next_index())
     for household, male in zip(existing, (True, False), strict=True):
-        household.id_number = demo.head_id(slot, male)
+        household.id_number = head_id(slot, male)
         household.save(update_fields=["id_number"])
     _generate("--count", "20")
     assert Household.objects.count() == 22
@@ -190,7 +195,7 @@ def test_faker_is_deterministic_for_a_seed():
     today = datetime.date(2025, 3, 1)
 
     def sample(seed):
-        faker = demo.DemoFaker(seed, today=today)
+        faker = DemoFaker(seed, today=today)
         rows = [faker.household(i, unit) for i in range(30)]
         return [
             (r.household.name, r.household.id_number, r.household.phone, r.household.address,
@@ -203,23 +208,23 @@ def test_faker_is_deterministic_for_a_seed():
 
 
 def test_fake_contact_and_bank_details_look_real():
-    faker = demo.DemoFaker(1, today=datetime.date(2025, 3, 1))
+    faker = DemoFaker(1, today=datetime.date(2025, 3, 1))
     for _ in range(200):
         phone = faker.phone()
         assert len(phone) == 11 and phone.isdigit() and phone[0] == "1"
         _bank, branch, account = faker.bank()
         assert len(account) == 19 and account.isdigit()
-        assert demo.luhn_digit(account[:-1]) == account[-1]
+        assert luhn_digit(account[:-1]) == account[-1]
         assert branch.endswith("支行")
         assert faker.address().startswith("河南省郑州市")
 
 
 def test_head_numbers_are_distinct_across_indices():
-    seen = {demo.head_id(demo.head_slot(i), male) for i in range(20000) for male in (True, False)}
+    seen = {head_id(head_slot(i), male) for i in range(20000) for male in (True, False)}
     assert len(seen) == 40000
 
 
-# The household list's scope (cases.selectors.household_list), on seeded data.
+# The household list's scope (cases.selectors.households.household_list), on seeded data.
 
 
 @pytest.mark.django_db

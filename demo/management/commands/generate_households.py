@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
 
 from accounts.models import Unit
-from cases import demo
+from demo.bulk import households_insert
 
 
 class Command(BaseCommand):
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         # connection.queries: a fifth of the run time at 100,000 households,
         # for a log nobody reads here.
         with override_settings(DEBUG=False):
-            report = demo.households_insert(
+            report = households_insert(
                 count=count,
                 units=units,
                 seed=options["seed"],

@@ -5,6 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.html import escape
 
 from accounts.models import AuditEvent, Membership, User
 from funds.models import Fund, LedgerEntry
@@ -134,3 +136,18 @@ def test_refuses_without_debug_or_before_seed_demo(settings):
     with pytest.raises(CommandError, match="seed_demo"):
         _run("seed_demo_money")
     assert Program.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_demo_programs_show_their_english_names_in_english(seeded, client):
+    programs = list(Program.objects.all())
+    assert len(programs) == 6 and all(p.name_en for p in programs)
+    client.force_login(User.objects.get(username="demo_chair"))
+    url = reverse("programs:application_list")
+    chinese = client.get(url).content.decode()
+    assert all(p.name in chinese for p in programs)
+    response = client.post(reverse("set_language"), {"language": "en", "next": url})
+    assert response.status_code == 302
+    english = client.get(url).content.decode()
+    assert all(escape(p.name_en) in english for p in programs)
+    assert "Golden Autumn Education Aid" in english
