@@ -16,8 +16,7 @@ from typing import Any
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_noop as _
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0")
+from accounts.money import ZERO, yuan
 
 
 class Band:
@@ -104,14 +103,19 @@ def exclusion_warnings(codes: list[str]) -> list[str]:
 
 
 def _yuan(value: Decimal) -> str:
-    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+    return f"{yuan(value):,.2f}"
+
+
+def per_capita_monthly(annual_net: Decimal, household_size: int | None) -> Decimal:
+    """(12-month income − rigid expenses) ÷ household size ÷ 12, to the fen."""
+    return yuan(annual_net / max(int(household_size or 0), 1) / 12)
 
 
 def assess(data: MeansInput, rule: Rule | None = None) -> MeansResult:
     rule = rule or Rule()
     size = max(int(data.household_size or 0), 1)
     net = data.annual_income - data.rigid_expenses
-    per_capita = (net / size / 12).quantize(CENT, rounding=ROUND_HALF_UP)
+    per_capita = per_capita_monthly(net, size)
     steps = [
         Line(
             _("家庭年收入 %(inc)s 元 − 年刚性支出 %(exp)s 元 = %(net)s 元。"),

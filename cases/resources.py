@@ -28,16 +28,15 @@ from import_export.results import Result
 
 from accounts.bulk import AnyOf, values_per_lookup
 from accounts.models import Unit, User
+from accounts.money import CENT, TOO_LARGE, ZERO
 from accounts.scoping import roles_for
 
 from . import clock, idnumber
-from .forms import _non_negative, bank_account_value, phone_value
+from .forms.fields import bank_account_value, non_negative, phone_value
 from .import_sheet import EXAMPLE_ID, Sheet
 from .models import CLOSED_STATUSES, Cause, Household, Tier
 from .services.households import duplicate_message, per_capita_monthly
 
-CENT = Decimal("0.01")
-MAX_MONEY = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
 MAX_HOUSEHOLD_SIZE = 99
 _SPLIT = re.compile(r"[、，,；;\s]+")
 
@@ -133,7 +132,7 @@ class Money(Cell):
     """Yuan with at most two decimals, never negative, never a float."""
 
     def empty(self) -> Decimal:
-        return Decimal("0.00")
+        return ZERO
 
     def convert(self, value: Any) -> Decimal:
         if isinstance(value, float):
@@ -153,12 +152,12 @@ class Money(Cell):
         if not amount.is_finite():
             raise ValueError(_("应填写金额数字（单位：元）。"))
         try:
-            _non_negative(amount)
+            non_negative(amount)
         except ValidationError as exc:
             raise ValueError(exc.messages[0]) from None
         # Before rounding to the cent: a figure of 30 digits has no cents
         # decimal arithmetic can hold.
-        if amount > MAX_MONEY:
+        if amount >= TOO_LARGE:
             raise ValueError(_("金额过大。"))
         if amount != amount.quantize(CENT):
             shown = str(amount) if len(str(amount)) <= 20 else f"{str(amount)[:20]}…"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.append_only import append_only
 from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit
+from accounts.money import money_field
 from cases.models import Household
 
 
@@ -131,7 +132,7 @@ class LedgerEntry(models.Model):
     )
     kind = models.CharField(_("类型"), max_length=16, choices=EntryKind.choices)
     direction = models.SmallIntegerField(_("方向"))
-    amount = models.DecimalField(_("金额（元）"), max_digits=14, decimal_places=2)
+    amount = money_field(_("金额（元）"))
     occurred_on = models.DateField(_("发生日期"))
     memo = models.CharField(_("摘要"), max_length=200)
     # What the entry corrects, for reversals; a second reversal is impossible.

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db.models import (
     Count,
-    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
@@ -21,32 +20,29 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from accounts.i18n import pick_name
 from accounts.models import Unit, User
+from accounts.money import NO_MONEY, SUM_FIELD, ZERO, yuan
 from accounts.paging import paged
 from accounts.scoping import get_scoped, require_action, units_for
 from cases.models import Household
-from cases.selectors import prefix_q
+from cases.selectors.households import prefix_q
 
 from .models import EntryKind, Fund, IncomeSource, LedgerEntry
 
 VIEW = "fund.view"
 MANAGE = "fund.manage"
-MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
-ZERO = Value(Decimal("0.00"), output_field=MONEY)
-CENT = Decimal("0.01")
 
 
 def _sum(direction: int, prefix: str = "entries__") -> Coalesce:
     return Coalesce(
         Sum(f"{prefix}amount", filter=Q(**{f"{prefix}direction": direction})),
-        ZERO,
-        output_field=MONEY,
+        NO_MONEY,
+        output_field=SUM_FIELD,
     )
 
 
@@ -60,7 +56,7 @@ def _fund_sum(direction: int) -> Coalesce:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    return Coalesce(Subquery(entries, output_field=MONEY), ZERO, output_field=MONEY)
+    return Coalesce(Subquery(entries, output_field=SUM_FIELD), NO_MONEY, output_field=SUM_FIELD)
 
 
 def with_totals(funds: QuerySet[Fund]) -> QuerySet[Fund]:
@@ -70,7 +66,7 @@ def with_totals(funds: QuerySet[Fund]) -> QuerySet[Fund]:
     fund: the pager's count then needs no ledger row at all, and a page adds
     up the ledgers of its own funds only (bench/money.py)."""
     return funds.annotate(total_in=_fund_sum(1), total_out=_fund_sum(-1)).annotate(
-        balance=ExpressionWrapper(F("total_in") - F("total_out"), output_field=MONEY)
+        balance=ExpressionWrapper(F("total_in") - F("total_out"), output_field=SUM_FIELD)
     )
 
 
@@ -106,14 +102,14 @@ class Totals:
 
     @property
     def balance(self) -> Decimal:
-        return (self.total_in - self.total_out).quantize(CENT)
+        return yuan(self.total_in - self.total_out)
 
 
 def fund_totals(fund: Fund) -> Totals:
     row = LedgerEntry.objects.filter(fund=fund).aggregate(
         total_in=_sum(1, prefix=""), total_out=_sum(-1, prefix="")
     )
-    return Totals(Decimal(row["total_in"]).quantize(CENT), Decimal(row["total_out"]).quantize(CENT))
+    return Totals(yuan(row["total_in"]), yuan(row["total_out"]))
 
 
 def campaign_sums(fund: Fund) -> list[dict[str, Any]]:
@@ -127,7 +123,7 @@ def campaign_sums(fund: Fund) -> list[dict[str, Any]]:
     return [
         {
             "campaign": r["campaign"],
-            "total": Decimal(r["total"]).quantize(CENT),
+            "total": yuan(r["total"]),
             "count": r["count"],
         }
         for r in rows
@@ -249,7 +245,7 @@ class PeriodSummary:
         return [*self.receipts, *self.payments, *self.transfers, *self.reversals]
 
     def _total(self, lines: list[SummaryLine]) -> Decimal:
-        return sum((x.amount * x.direction for x in lines), Decimal("0.00"))
+        return sum((x.amount * x.direction for x in lines), ZERO)
 
     @property
     def receipts_total(self) -> Decimal:
@@ -265,11 +261,11 @@ class PeriodSummary:
 
     @property
     def total_in(self) -> Decimal:
-        return sum((x.amount for x in self.lines if x.direction > 0), Decimal("0.00"))
+        return sum((x.amount for x in self.lines if x.direction > 0), ZERO)
 
     @property
     def total_out(self) -> Decimal:
-        return sum((x.amount for x in self.lines if x.direction < 0), Decimal("0.00"))
+        return sum((x.amount for x in self.lines if x.direction < 0), ZERO)
 
     @property
     def closing(self) -> Decimal:
@@ -277,7 +273,7 @@ class PeriodSummary:
         transfers ± reversals. Each line is a group of the period's entries
         and every entry is in exactly one group, so this is the balance at
         the end of the period."""
-        return (self.opening + self._total(self.lines)).quantize(CENT)
+        return yuan(self.opening + self._total(self.lines))
 
 
 def fund_period_summary(
@@ -290,12 +286,12 @@ def fund_period_summary(
     and the closing balance. Two queries whatever the period: the opening
     sum and one grouped query over the period's entries."""
     entries = LedgerEntry.objects.filter(fund=fund)
-    opening = Decimal("0.00")
+    opening = ZERO
     if date_from is not None:
         row = entries.filter(occurred_on__lt=date_from).aggregate(
-            total=Coalesce(Sum(F("amount") * F("direction"), output_field=MONEY), ZERO)
+            total=Coalesce(Sum(F("amount") * F("direction"), output_field=SUM_FIELD), NO_MONEY)
         )
-        opening = Decimal(row["total"]).quantize(CENT)
+        opening = yuan(row["total"])
     period = entries
     if date_from is not None:
         period = period.filter(occurred_on__gte=date_from)
@@ -347,13 +343,13 @@ def fund_period_summary(
             key = (direction * -1, reversed_kind)
             label = _("冲正%(k)s") % {"k": kinds.get(reversed_kind, "")}
             bucket = reversals
-        line = bucket.setdefault(key, [label, 0, Decimal("0.00"), direction])
+        line = bucket.setdefault(key, [label, 0, ZERO, direction])
         line[1] += n
         line[2] += Decimal(total)
 
     def lines(group: str, bucket: dict[Any, list[Any]]) -> list[SummaryLine]:
         return [
-            SummaryLine(group, str(label), count, amount.quantize(CENT), direction)
+            SummaryLine(group, str(label), count, yuan(amount), direction)
             for _key, (label, count, amount, direction) in sorted(bucket.items())
         ]
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Unit, User
+from accounts.money import CENT, TOO_LARGE, yuan
 from accounts.scoping import covers
 from cases import clock
 from cases.models import Household
@@ -32,7 +33,6 @@ from .models import (
     Restriction,
 )
 
-CENT = Decimal("0.01")
 FINANCE = "fund.manage"
 # A reversal's memo is "冲正：<reason>" in a 200-character column.
 REASON_LIMIT = 150
@@ -47,7 +47,7 @@ DEFAULT_BACKDATE_DAYS = 60
 
 def balance_of(fund: Fund) -> Decimal:
     total = fund.entries.aggregate(total=Sum(F("amount") * F("direction")))["total"]
-    return (total or Decimal("0")).quantize(CENT)
+    return yuan(total)
 
 
 def _check(actor: User, unit: Unit) -> None:
@@ -64,7 +64,7 @@ def _amount(value: Any) -> Decimal:
         raise ValidationError({"amount": _("金额必须大于 0。")})
     if amount != amount.quantize(CENT):
         raise ValidationError({"amount": _("金额最多保留两位小数（到分）。")})
-    if amount >= Decimal("1e12"):
+    if amount >= TOO_LARGE:
         raise ValidationError({"amount": _("金额过大。")})
     return amount
 

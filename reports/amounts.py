@@ -5,12 +5,13 @@ followed by 整 when there are no 角 or 分; a 0 in the 角 place before a 分
 is written 零; runs of zeros inside the number are written as one 零.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from accounts.money import yuan
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 PLACES = ("", "拾", "佰", "仟")
 SECTIONS = ("", "万", "亿", "万亿")
-CENT = Decimal("0.01")
 
 
 def _section(value: int) -> str:
@@ -52,19 +53,19 @@ def _integer(value: int) -> str:
 
 def rmb_upper(amount: Decimal | int | str) -> str:
     """壹仟零伍元叁角 for 1005.30; 零元整 for 0; 负 before a negative amount."""
-    value = Decimal(str(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
+    value = yuan(str(amount))
     sign = "负" if value < 0 else ""
     value = abs(value)
     cents = int(value * 100)
-    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
+    whole, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
     if cents == 0:
         return "零元整"
-    text = _integer(yuan) + "元" if yuan else ""
+    text = _integer(whole) + "元" if whole else ""
     if jiao == 0 and fen == 0:
         return sign + text + "整"
     if jiao:
         text += DIGITS[jiao] + "角"
-    elif yuan:
+    elif whole:
         text += "零"
     if fen:
         text += DIGITS[fen] + "分"

@@ -27,7 +27,6 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
@@ -38,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from accounts.i18n import in_english, pick_name
 from accounts.models import Unit
+from accounts.money import ZERO, yuan
 from cases import clock
 from cases.models import Cause, FileCategory, Helper, Household, StatusChange, Tier, Visit
 from cases.models import HouseholdStatus as S
@@ -46,9 +46,8 @@ from funds.models import EntryKind, IncomeSource, LedgerEntry
 from programs.models import AidPayment, Claim, ClaimStatus, Kind, Loan, Repayment
 
 from .charts import Series, bar_chart
-from .generators.base import INT, MONEY, TEXT, Column, Row, Table, money
+from .generators.base import INT, MONEY, TEXT, Column, Row, Table
 
-ZERO = Decimal("0.00")
 # Month tables (one row a month) are shown for periods up to this many
 # months; longer periods have only the per-year tables, which always show.
 MONTH_TABLES_MAX = 36
@@ -139,7 +138,7 @@ def _table(
         if column.kind == INT:
             totals[column.key] = sum(int(row[index] or 0) for row in data)
         elif column.kind == MONEY:
-            totals[column.key] = money(sum((row[index] or ZERO for row in data), ZERO))
+            totals[column.key] = yuan(sum((row[index] or ZERO for row in data), ZERO))
     totals.update(distinct or {})
     rows = list(data)
 
@@ -600,7 +599,7 @@ def handout_tables(scope: Scope) -> tuple[StatTable, StatTable]:
                 (
                     pick_name(g["application__program__name"], g["application__program__name_en"]),
                     *(
-                        money(v) if c.kind == MONEY else v
+                        yuan(v) if c.kind == MONEY else v
                         for c, v in zip(columns[1:], values, strict=True)
                     ),
                 )
@@ -638,9 +637,9 @@ def handout_month_table(scope: Scope) -> StatTable:
             (
                 month_label(day),
                 g.get("cash_times", 0),
-                money(g.get("cash")),
+                yuan(g.get("cash")),
                 g.get("goods_times", 0),
-                money(g.get("goods")),
+                yuan(g.get("goods")),
             )
         )
     note = _("现金补助与实物折价分列，不相加；不含借款和互助金。")
@@ -704,12 +703,12 @@ def loan_table(scope: Scope) -> StatTable:
         values: list[Any] = [pick_name(name, g["application__program__name_en"])]
         for span in groups:
             k = span.key
-            outstanding = money(g[f"{k}_lent_to_end"]) - money(r.get(f"{k}_repaid_to_end"))
+            outstanding = yuan(g[f"{k}_lent_to_end"]) - yuan(r.get(f"{k}_repaid_to_end"))
             values += [
                 g[f"{k}_households"],
                 g[f"{k}_times"],
-                money(g[f"{k}_lent"]),
-                money(r.get(f"{k}_repaid")),
+                yuan(g[f"{k}_lent"]),
+                yuan(r.get(f"{k}_repaid")),
                 outstanding,
             ]
         rows.append(tuple(values))
@@ -783,7 +782,7 @@ def claim_table(scope: Scope) -> StatTable:
     rows = [
         (
             pick_name(g["category__name"], g["category__name_en"]),
-            *(money(g[c.key]) if c.kind == MONEY else g[c.key] for c in columns[1:]),
+            *(yuan(g[c.key]) if c.kind == MONEY else g[c.key] for c in columns[1:]),
         )
         for g in grouped
     ]
@@ -855,7 +854,7 @@ def receipt_table(scope: Scope) -> StatTable:
             (
                 name,
                 *(
-                    money(g.get(c.key)) if c.kind == MONEY else int(g.get(c.key) or 0)
+                    yuan(g.get(c.key)) if c.kind == MONEY else int(g.get(c.key) or 0)
                     for c in columns[1:]
                 ),
             )
@@ -918,14 +917,14 @@ def fund_table(scope: Scope) -> StatTable:
         *(Column(f"{span.key}_amount", span.label, MONEY, 14) for span in groups),
     ]
     opening = {
-        span.key: money(sum((money(g[f"{span.key}_before"]) for g in grouped.values()), ZERO))
+        span.key: yuan(sum((yuan(g[f"{span.key}_before"]) for g in grouped.values()), ZERO))
         for span in groups
     }
     rows: list[Row] = [(_("期初余额"), *(opening[span.key] for span in groups))]
     closing = dict(opening)
     for key, label in lines:
         g = grouped.get(key, {})
-        values = [money(g.get(f"{span.key}_in")) for span in groups]
+        values = [yuan(g.get(f"{span.key}_in")) for span in groups]
         for span, value in zip(groups, values, strict=True):
             closing[span.key] += value
         rows.append((label, *values))

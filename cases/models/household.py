@@ -10,15 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit
+from accounts.money import ZERO, money_field
 
 from .. import choices as c
 
 
 def money(verbose_name: str | Any) -> models.DecimalField:
-    """Yuan, to the fen; never a float."""
-    return models.DecimalField(
-        verbose_name, max_digits=14, decimal_places=2, default=Decimal("0.00")
-    )
+    """An income or expense in yuan: 0.00 until it is filled in."""
+    return money_field(verbose_name, default=ZERO)
 
 
 class Tier(EnglishNamed, models.Model):
@@ -168,9 +167,7 @@ class Household(models.Model):
     expense_education = money(_("非义务教育支出"))
     expense_housing = money(_("住房刚性支出"))
     household_size = models.PositiveSmallIntegerField(_("家庭人口"), default=1)
-    per_capita_monthly_income = models.DecimalField(
-        _("人均月收入"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
-    )
+    per_capita_monthly_income = money_field(_("人均月收入"), default=ZERO, editable=False)
 
     tier = models.ForeignKey(
         Tier,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.append_only import append_only
 from accounts.models import Unit
+from accounts.money import money_field
 
 from .. import meanstest
 from .household import Household, Tier, money, private_storage
@@ -110,7 +111,7 @@ class Assessment(models.Model):
     household_size = models.PositiveSmallIntegerField(_("家庭人口"))
     accident_cost = money(_("意外事故支出"))
     exclusions = models.JSONField(_("排除情形"), default=list, blank=True)
-    per_capita = models.DecimalField(_("人均月收入"), max_digits=14, decimal_places=2)
+    per_capita = money_field(_("人均月收入"))
     standard = models.DecimalField(
         _("低保标准"), max_digits=10, decimal_places=2, null=True, blank=True
     )
@@ -612,7 +613,7 @@ class MonthlyIncome(models.Model):
     month = models.DateField(_("月份"))  # the first day of the month
     household_income = money(_("家庭月收入"))
     household_size = models.PositiveSmallIntegerField(_("家庭人口"))
-    per_capita = models.DecimalField(_("人均月收入"), max_digits=14, decimal_places=2)
+    per_capita = money_field(_("人均月收入"))
     standard = models.DecimalField(
         _("低保标准"), max_digits=10, decimal_places=2, null=True, blank=True
     )

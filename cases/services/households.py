@@ -2,7 +2,7 @@
 audit event; callers pass the acting user explicitly."""
 
 import hashlib
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +14,7 @@ from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Unit, User
 from accounts.scoping import covers
 
-from .. import idnumber
+from .. import idnumber, meanstest
 from ..models import CLOSED_STATUSES, Attachment, FileCategory, Household, Member
 
 # Fields a caseworker edits on the file itself (everything but workflow state).
@@ -31,16 +31,15 @@ MEMBER_FIELDS = (
     "name", "relation", "id_number", "health_status", "annual_income", "occupation",
     "school", "school_stage", "grade",
 )  # fmt: skip
-CENT = Decimal("0.01")
 # Personal values a permitted user may ask to see in full, one at a time.
 REVEALABLE_FIELDS = ("id_number", "phone", "address", "bank_account")
 
 
 def per_capita_monthly(household: Household) -> Decimal:
-    """(12-month income − rigid expenses) ÷ household size ÷ 12."""
-    size = max(household.household_size or 1, 1)
+    """(12-month income − rigid expenses) ÷ household size ÷ 12, as the
+    means test works it out."""
     net = household.annual_income - household.rigid_expenses
-    return (net / size / 12).quantize(CENT, rounding=ROUND_HALF_UP)
+    return meanstest.per_capita_monthly(net, household.household_size)
 
 
 def _check_scope(actor: User, unit: Unit) -> None:

@@ -6,7 +6,6 @@ writes a StatusChange row and an audit event in the same transaction.
 """
 
 import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.middleware import current_ip
 from accounts.models import AuditEvent, Unit, User
+from accounts.money import ZERO
 from accounts.scoping import covers
 
 from .. import clock, workdays
@@ -72,7 +72,6 @@ INCOME_FIELDS = (
 EXPENSE_FIELDS = (
     "expense_medical", "expense_disability", "expense_education", "expense_housing",
 )  # fmt: skip
-ZERO = Decimal("0")
 
 
 def _label(status: str) -> str:

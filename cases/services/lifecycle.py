@@ -10,7 +10,7 @@ import datetime
 import random
 import secrets
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Unit, User
+from accounts.money import yuan
 from accounts.scoping import covers
 
 from .. import clock
@@ -36,7 +37,6 @@ from ..models import (
 from ..models import HouseholdStatus as S
 from .intake import CHAIR, WORKER, check_actor, household_lock, standard_for, transition
 
-CENT = Decimal("0.01")
 # Seeds fit a signed 64-bit column with room to spare.
 SEED_BOUND = 2**62
 
@@ -309,7 +309,7 @@ def monthly_income_record(
         raise ValidationError({"household_income": _("家庭月收入不能为负数。")})
     if household_size is None or household_size < 1:
         raise ValidationError({"household_size": _("家庭人口至少为 1 人。")})
-    per_capita = (Decimal(household_income) / household_size).quantize(CENT, ROUND_HALF_UP)
+    per_capita = yuan(Decimal(household_income) / household_size)
     standard = standard_for(household.unit, month_end(month))
     amount = standard.amount if standard is not None else None
     above = amount is not None and per_capita > amount
@@ -321,7 +321,7 @@ def monthly_income_record(
     else:
         record = existing
         before = f"{existing.household_income}/{existing.household_size}"
-    record.household_income = Decimal(household_income).quantize(CENT)
+    record.household_income = yuan(household_income)
     record.household_size = household_size
     record.per_capita = per_capita
     record.standard = amount

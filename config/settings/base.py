@@ -25,7 +25,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
-    "django_filters",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -38,6 +37,9 @@ INSTALLED_APPS = [
     "funds",
     "programs",
     "reports",
+    # Demo data and its commands (seed_demo, seed_demo_money,
+    # generate_households); production.py leaves it out.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -9,15 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.append_only import append_only
 from accounts.models import Unit
+from accounts.money import ZERO, money_field
 from cases.models import Household, Member
 from cases.models.household import private_storage
 from funds.models import Fund, LedgerEntry
 
 from .config import Program
-
-
-def money(verbose: str | object, **kwargs: object) -> models.DecimalField:
-    return models.DecimalField(verbose, max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
 
 
 class ApplicationStatus(models.TextChoices):
@@ -102,16 +99,16 @@ class Application(models.Model):
         _("状态"), max_length=16, choices=ApplicationStatus.choices,
         default=ApplicationStatus.PENDING,
     )  # fmt: skip
-    standard_amount = money(_("补助标准（元）"), null=True, blank=True)
+    standard_amount = money_field(_("补助标准（元）"), null=True, blank=True)
     # The whole handout, cash and goods together; `goods_value` is the part
     # given as goods (valued at their price), so the cash part is the rest.
-    amount = money(_("申请金额（元）"))
+    amount = money_field(_("申请金额（元）"))
     goods_description = models.CharField(_("实物内容"), max_length=200, blank=True)
-    goods_value = money(_("实物折价（元）"), default=Decimal("0.00"))
+    goods_value = money_field(_("实物折价（元）"), default=ZERO)
     amount_reason = models.CharField(_("金额调整理由"), max_length=300, blank=True)
     reason = models.TextField(_("申请事由"), blank=True)
     # 医疗救助: the out-of-pocket cost the aid may not exceed.
-    out_of_pocket = money(_("个人自付医疗费用（元）"), null=True, blank=True)
+    out_of_pocket = money_field(_("个人自付医疗费用（元）"), null=True, blank=True)
     # 金秋助学: the student and the months of support.
     student = models.ForeignKey(
         Member,
@@ -290,9 +287,9 @@ class AidPayment(models.Model):
         related_name="payments",
     )
     method = models.CharField(_("发放方式"), max_length=8, choices=PaymentMethod.choices)
-    amount = money(_("金额（元）"))
+    amount = money_field(_("金额（元）"))
     goods_description = models.CharField(_("实物内容"), max_length=200, blank=True)
-    goods_value = money(_("实物折价（元）"), default=Decimal("0.00"))
+    goods_value = money_field(_("实物折价（元）"), default=ZERO)
     # The day the money reached the card or the cash and goods were handed
     # over (the ledger entry's value date), not the day it was typed in.
     paid_on = models.DateField(_("发放日期"))

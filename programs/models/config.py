@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit, UnitKind
+from accounts.money import money_field
 from cases.models import Cause, FileCategory, Tier
 from funds.models import Fund
 
@@ -79,9 +80,7 @@ class Program(EnglishNamed, models.Model):
     cap_rule = models.CharField(
         _("年度上限规则"), max_length=16, choices=CapRule.choices, default=CapRule.NONE
     )
-    cap_amount = models.DecimalField(
-        _("固定上限金额"), max_digits=14, decimal_places=2, null=True, blank=True
-    )
+    cap_amount = money_field(_("固定上限金额"), null=True, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -113,7 +112,7 @@ class StandardAmount(models.Model):
         Program, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="amounts"
     )
     tier = models.ForeignKey(Tier, verbose_name=_("困难类别"), on_delete=models.PROTECT)
-    amount = models.DecimalField(_("补助标准（元）"), max_digits=14, decimal_places=2)
+    amount = money_field(_("补助标准（元）"))
 
     class Meta:
         verbose_name = _("补助标准")
@@ -136,7 +135,7 @@ class ApprovalThreshold(models.Model):
         Program, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="thresholds"
     )
     unit_kind = models.CharField(_("审批单位层级"), max_length=16, choices=UnitKind.choices)
-    amount = models.DecimalField(_("本级审批限额（元）"), max_digits=14, decimal_places=2)
+    amount = money_field(_("本级审批限额（元）"))
 
     class Meta:
         verbose_name = _("审批限额")

@@ -8,10 +8,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.money import money_field
 from cases.models import Household
 from funds.models import Fund, LedgerEntry
 
-from .aid import AidPayment, Application, money
+from .aid import AidPayment, Application
 
 
 class LoanStatus(models.TextChoices):
@@ -32,7 +33,7 @@ class Loan(models.Model):
     fund = models.ForeignKey(
         Fund, verbose_name=_("资金"), on_delete=models.PROTECT, related_name="loans"
     )
-    principal = money(_("本金（元）"))
+    principal = money_field(_("本金（元）"))
     issued_on = models.DateField(_("放款日期"))
     term_months = models.PositiveSmallIntegerField(_("期限（月）"))
     status = models.CharField(
@@ -66,7 +67,7 @@ class Installment(models.Model):
     )
     seq = models.PositiveSmallIntegerField(_("期数"))
     due_on = models.DateField(_("应还日期"))
-    amount = money(_("应还金额（元）"))
+    amount = money_field(_("应还金额（元）"))
 
     class Meta:
         verbose_name = _("还款计划")
@@ -85,7 +86,7 @@ class Repayment(models.Model):
     loan = models.ForeignKey(
         Loan, verbose_name=_("借款"), on_delete=models.PROTECT, related_name="repayments"
     )
-    amount = money(_("还款金额（元）"))
+    amount = money_field(_("还款金额（元）"))
     paid_on = models.DateField(_("还款日期"))
     entry = models.OneToOneField(
         LedgerEntry, verbose_name=_("收入分录"), on_delete=models.PROTECT, related_name="repayment"

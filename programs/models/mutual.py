@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.append_only import append_only
 from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit
+from accounts.money import money_field
 from cases.models import Household
 from funds.models import Fund, LedgerEntry
 
-from .aid import Application, money
+from .aid import Application
 from .config import Program
 
 
@@ -33,8 +34,8 @@ class Cooperative(models.Model):
     program = models.ForeignKey(
         Program, verbose_name=_("互助项目"), on_delete=models.PROTECT, related_name="cooperatives"
     )
-    first_premium = money(_("首次缴费（元）"))
-    yearly_premium = money(_("年度缴费（元）"))
+    first_premium = money_field(_("首次缴费（元）"))
+    yearly_premium = money_field(_("年度缴费（元）"))
     committee = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("互助委员会成员"), related_name="committees"
     )
@@ -107,7 +108,7 @@ class Premium(models.Model):
     )
     kind = models.CharField(_("缴费类型"), max_length=8, choices=PremiumKind.choices)
     year = models.PositiveSmallIntegerField(_("年度"))
-    amount = money(_("金额（元）"))
+    amount = money_field(_("金额（元）"))
     entry = models.OneToOneField(
         LedgerEntry, verbose_name=_("收入分录"), on_delete=models.PROTECT, related_name="premium"
     )
@@ -183,7 +184,7 @@ class Claim(models.Model):
     category = models.ForeignKey(
         ClaimCategory, verbose_name=_("互助类别"), on_delete=models.PROTECT, related_name="claims"
     )
-    amount = money(_("申请金额（元）"))
+    amount = money_field(_("申请金额（元）"))
     reason = models.TextField(_("申请事由"))
     status = models.CharField(
         _("状态"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Unit, User
+from accounts.money import ZERO, yuan
 from accounts.paging import paged
 from accounts.scoping import get_scoped, require_action, roles_for, unit_q, units_for
 from cases.models import Household
@@ -216,7 +217,7 @@ class Preview:
     needs_student: bool = False
     # This program for this household this year, whatever the cap rule.
     program_count: int = 0
-    program_total: Decimal = Decimal("0.00")
+    program_total: Decimal = ZERO
 
 
 def preview(program: Program, household: Household, on: datetime.date) -> Preview:
@@ -230,7 +231,7 @@ def preview(program: Program, household: Household, on: datetime.date) -> Previe
     ).aggregate(n=Count("pk"), total=Sum("amount"))
     return Preview(
         program_count=same["n"],
-        program_total=(same["total"] or Decimal("0")).quantize(Decimal("0.01")),
+        program_total=yuan(same["total"]),
         program=program,
         standard=rules.standard_amount(program, household),
         cap=rules.cap_status(program, household, on.year),
@@ -285,8 +286,8 @@ def batch_totals(batch: Batch) -> dict[str, Any]:
         rejected=Count("pk", filter=Q(status=S.REJECTED)),
         withdrawn=Count("pk", filter=Q(status=S.WITHDRAWN)),
     )
-    totals["total"] = totals["total"] or Decimal("0.00")
-    totals["approved_total"] = totals["approved_total"] or Decimal("0.00")
+    totals["total"] = totals["total"] or ZERO
+    totals["approved_total"] = totals["approved_total"] or ZERO
     return totals
 
 

@@ -3,21 +3,21 @@ received, and how much of each yearly cap it has used.
 
 Every figure comes from rows, never from the template: applied amounts from
 applications, received amounts from the ledger (payment entries minus their
-reversals), caps by the same counting rule as `rules.check_caps`. The number
+reversals), caps by `rules.yearly_caps`, which the check measures by too. The number
 of queries does not depend on how many applications a household has.
 """
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, F, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce, ExtractYear
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.money import ZERO, yuan
 from accounts.scoping import covers, get_scoped
 from cases import clock
 from cases.models import Household, HouseholdStatus, Member, NonCashHelp
@@ -27,20 +27,9 @@ from ..models import AidPayment, Application, CapRule, Installment, Loan, Progra
 from ..models.aid import COUNTED
 from ..services import rules
 
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
-
 
 def get_household_for(user: User, pk: object) -> Household:
     return get_scoped(user, Household.objects.select_related("unit"), pk, action="household.view")
-
-
-def _url(name: str, pk: int) -> str:
-    """A link to another screen, or "" while that screen does not exist."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
 
 
 @dataclass
@@ -80,17 +69,12 @@ class CapLine:
     label: str
     used: Decimal | int
     limit: Decimal | int | None  # None: no limit can be worked out (explained in note)
+    left: Decimal | int | None
     months: bool = False  # counted in months rather than yuan
     note: str = ""
     # 医疗救助: each request declares its own cost, which raises the limit,
     # so a limit reached today is not a wall.
     grows: bool = False
-
-    @property
-    def left(self) -> Decimal | int | None:
-        if self.limit is None:
-            return None
-        return max(self.limit - self.used, 0)
 
     @property
     def full(self) -> bool:
@@ -137,7 +121,7 @@ def _received_by_application(household: Household) -> dict[int, Decimal]:
     )
     # A payment leaves the fund (direction −1): what the household received
     # is the opposite of the fund's movement.
-    return {r["application_id"]: (ZERO - (r["net"] or ZERO)).quantize(CENT) for r in rows}
+    return {r["application_id"]: yuan(ZERO - (r["net"] or ZERO)) for r in rows}
 
 
 def _noncash_by_year(household: Household) -> dict[int, int]:
@@ -167,7 +151,7 @@ def _years(
         row = ApplicationRow(
             application,
             received.get(application.pk, ZERO),
-            _url("programs:application_detail", application.pk),
+            reverse("programs:application_detail", args=[application.pk]),
             live[0] if live else None,
         )
         group.rows.append(row)
@@ -190,65 +174,50 @@ def _caps(
     students: list[Member],
     fixed_programs: list[Program],
 ) -> list[CapLine]:
-    """The caps of 总工发〔2015〕20号 against this year's use, counted as
-    `rules.check_caps` counts: every application not rejected or withdrawn."""
-    counted = [a for a in applications if a.year == year and a.status in COUNTED]
-
-    def of_rule(rule: str) -> list[Application]:
-        return [a for a in counted if a.program.cap_rule == rule]
-
+    """The caps of 总工发〔2015〕20号 against this year's use, as
+    `rules.check_caps` measures them (`rules.yearly_caps`)."""
     lines: list[CapLine] = []
-    living = of_rule(CapRule.DIBAO_ANNUAL)
-    limit = rules.dibao_annual(household, year)
-    lines.append(
-        CapLine(
-            "living",
-            _("生活救助"),
-            sum((a.amount for a in living), ZERO),
-            limit,
-            note=_("上限为当地低保年标准合计（月标准 × 12 × %(n)s 人）。")
-            % {"n": household.household_size}
-            if limit is not None
-            else _("未设置当地低保标准，无法核定上限。"),
-        )
-    )
-    medical = of_rule(CapRule.OUT_OF_POCKET)
-    lines.append(
-        CapLine(
-            "medical",
-            _("医疗救助"),
-            sum((a.amount for a in medical), ZERO),
-            sum((a.out_of_pocket or ZERO for a in medical), ZERO),
-            note=_("上限为本年申报的个人自付医疗费用合计，新的申请须同时申报自付费用。"),
-            grows=True,
-        )
-    )
-    months: dict[int, int] = defaultdict(int)
-    names: dict[int, str] = {m.pk: m.name for m in students}
-    for a in of_rule(CapRule.TEN_MONTHS_PER_STUDENT):
-        if a.student_id is not None:
-            months[a.student_id] += a.months or 0
-            if a.student is not None:
-                names.setdefault(a.student_id, a.student.name)
-    for student_id, name in sorted(names.items()):
-        lines.append(
-            CapLine(
-                f"school-{student_id}",
-                _("金秋助学 · %(name)s") % {"name": name},
-                months.get(student_id, 0),
-                rules.MAX_SCHOOL_MONTHS,
-                months=True,
+    for cap in rules.yearly_caps(
+        household,
+        year,
+        applications=applications,
+        students=students,
+        fixed_programs=fixed_programs,
+    ):
+        if cap.rule == CapRule.DIBAO_ANNUAL:
+            note = (
+                _("上限为当地低保年标准合计（月标准 × 12 × %(n)s 人）。")
+                % {"n": household.household_size}
+                if not cap.no_standard
+                else _("未设置当地低保标准，无法核定上限。")
             )
-        )
-    programs = {p.pk: p for p in fixed_programs}
-    for a in counted:
-        if a.program.cap_rule == CapRule.FIXED and a.program.cap_amount is not None:
-            programs.setdefault(a.program_id, a.program)
-    for program in sorted(programs.values(), key=lambda p: (p.name, p.pk)):
-        used = sum((a.amount for a in counted if a.program_id == program.pk), ZERO)
-        lines.append(
-            CapLine(f"program-{program.pk}", program.display_name, used, program.cap_amount)
-        )
+            lines.append(CapLine("living", _("生活救助"), cap.used, cap.limit, cap.left, note=note))
+        elif cap.rule == CapRule.OUT_OF_POCKET:
+            note = _("上限为本年申报的个人自付医疗费用合计，新的申请须同时申报自付费用。")
+            lines.append(
+                CapLine(
+                    "medical", _("医疗救助"), cap.used, cap.limit, cap.left, note=note, grows=True
+                )
+            )
+        elif cap.rule == CapRule.TEN_MONTHS_PER_STUDENT:
+            lines.extend(
+                CapLine(
+                    f"school-{s.member.pk}",
+                    _("金秋助学 · %(name)s") % {"name": s.member.name},
+                    s.used,
+                    cap.max_months,
+                    s.left,
+                    months=True,
+                )
+                for s in cap.students
+            )
+        elif cap.program is not None:
+            program = cap.program
+            lines.append(
+                CapLine(
+                    f"program-{program.pk}", program.display_name, cap.used, cap.limit, cap.left
+                )
+            )
     return lines
 
 
@@ -274,7 +243,7 @@ def _loans(household: Household, today: datetime.date) -> list[LoanLine]:
                 repaid=repaid,
                 outstanding=max(loan.principal - repaid, ZERO),
                 arrears=max(due - repaid, ZERO),
-                url=_url("programs:loan_detail", loan.pk),
+                url=reverse("programs:loan_detail", args=[loan.pk]),
             )
         )
     return lines
@@ -319,5 +288,5 @@ def household_money(user: User, household: Household) -> MoneyView:
         noncash_this_year=noncash.get(year, 0),
         applied_total=sum((y.applied for y in years), ZERO),
         received_total=sum((y.received for y in years), ZERO),
-        apply_url=_url("programs:application_create", household.pk) if can_apply else "",
+        apply_url=reverse("programs:application_create", args=[household.pk]) if can_apply else "",
     )

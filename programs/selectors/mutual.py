@@ -27,11 +27,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import Unit, User
+from accounts.money import NO_MONEY, SUM_FIELD, ZERO
 from accounts.paging import paged
-from accounts.scoping import covers, get_scoped
+from accounts.scoping import covers, get_scoped, scope_q
 from cases import clock, idnumber
 from cases.models import Household
-from cases.selectors import search_q
+from cases.selectors.households import search_q
 from funds.models import LedgerEntry
 
 from ..models import (
@@ -44,7 +45,7 @@ from ..models import (
     Premium,
     PremiumKind,
 )
-from .loans import MONEY, ZERO, reversal_reason, scope_q
+from .loans import reversal_reason
 
 VIEW_ACTIONS = ("household.view", "fund.view")
 ENROLL_ACTIONS = ("household.edit", "fund.manage")
@@ -56,10 +57,10 @@ def _balance() -> Coalesce:
         LedgerEntry.objects.filter(fund=OuterRef("fund"))
         .order_by()
         .values("fund")
-        .annotate(total=Sum(F("amount") * F("direction"), output_field=MONEY))
+        .annotate(total=Sum(F("amount") * F("direction"), output_field=SUM_FIELD))
         .values("total")[:1]
     )
-    return Coalesce(Subquery(sums, output_field=MONEY), ZERO, output_field=MONEY)
+    return Coalesce(Subquery(sums, output_field=SUM_FIELD), NO_MONEY, output_field=SUM_FIELD)
 
 
 def _members_count() -> Coalesce:
@@ -202,10 +203,10 @@ class CategoryFigures:
     rows: list[CategoryRow] = field(default_factory=list)
     times: int = 0
     persons: int = 0
-    amount: Decimal = Decimal("0.00")
+    amount: Decimal = ZERO
 
 
-NONE_PAID = Decimal("0.00")
+NONE_PAID = ZERO
 
 
 def claims_by_category(
@@ -229,12 +230,12 @@ def claims_by_category(
         .annotate(
             times=Count("pk"),
             persons=Count("member", distinct=True),
-            amount=Coalesce(Sum("amount"), ZERO, output_field=MONEY),
+            amount=Coalesce(Sum("amount"), NO_MONEY, output_field=SUM_FIELD),
         )
     }
     totals = claims.aggregate(
         persons=Count("member", distinct=True),
-        amount=Coalesce(Sum("amount"), ZERO, output_field=MONEY),
+        amount=Coalesce(Sum("amount"), NO_MONEY, output_field=SUM_FIELD),
         times=Count("pk"),
     )
     figures = CategoryFigures(
@@ -267,7 +268,9 @@ def premiums_by_year(user: User, coop: Cooperative) -> list[YearRow]:
         .filter(_member_scope(user, "member__unit__"), member__cooperative=coop)
         .order_by()
         .values("year")
-        .annotate(count=Count("pk"), amount=Coalesce(Sum("amount"), ZERO, output_field=MONEY))
+        .annotate(
+            count=Count("pk"), amount=Coalesce(Sum("amount"), NO_MONEY, output_field=SUM_FIELD)
+        )
         .order_by("-year")
     )
     return [YearRow(r["year"], r["count"], r["amount"]) for r in rows]

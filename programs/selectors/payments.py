@@ -12,6 +12,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import Unit, User
+from accounts.money import NO_MONEY, SUM_FIELD, yuan
 from accounts.paging import paged
 from accounts.scoping import get_scoped, require_action, units_for
 from funds import selectors as fund_selectors
@@ -28,9 +29,6 @@ from ..models import (
 
 MANAGE = "fund.manage"
 VIEW = "fund.view"
-CENT = Decimal("0.01")
-ZERO = fund_selectors.ZERO
-MONEY = fund_selectors.MONEY
 
 
 def _payable() -> Q:
@@ -78,9 +76,9 @@ def payment_queue(user: User, flt: QueueFilter) -> QuerySet[Application]:
 def queue_total(applications: QuerySet[Application]) -> dict[str, Any]:
     """How many applications the queue holds and what they add up to."""
     row = applications.order_by().aggregate(
-        count=Count("pk"), total=Coalesce(Sum("amount"), ZERO, output_field=MONEY)
+        count=Count("pk"), total=Coalesce(Sum("amount"), NO_MONEY, output_field=SUM_FIELD)
     )
-    return {"count": row["count"], "total": Decimal(row["total"] or 0).quantize(CENT)}
+    return {"count": row["count"], "total": yuan(row["total"])}
 
 
 def queue_programs(user: User) -> QuerySet[Program]:
@@ -135,7 +133,7 @@ def batch_list(user: User) -> QuerySet[PaymentBatch]:
         .annotate(
             paid_count=Count("payments", filter=live),
             paid_total=Coalesce(
-                Sum("payments__entry__amount", filter=live), ZERO, output_field=MONEY
+                Sum("payments__entry__amount", filter=live), NO_MONEY, output_field=SUM_FIELD
             ),
         )
         .order_by("-created_at", "-pk")
@@ -168,11 +166,11 @@ def batch_totals(batch: PaymentBatch) -> BatchTotals:
     row = batch.payments.aggregate(
         count=Count("pk", filter=Q(reversal__isnull=True)),
         total=Coalesce(
-            Sum("entry__amount", filter=Q(reversal__isnull=True)), ZERO, output_field=MONEY
+            Sum("entry__amount", filter=Q(reversal__isnull=True)), NO_MONEY, output_field=SUM_FIELD
         ),
         reversed_count=Count("pk", filter=Q(reversal__isnull=False)),
     )
-    return BatchTotals(row["count"], Decimal(row["total"]).quantize(CENT), row["reversed_count"])
+    return BatchTotals(row["count"], yuan(row["total"]), row["reversed_count"])
 
 
 def bank_file_rows(batch: PaymentBatch) -> list[AidPayment]:

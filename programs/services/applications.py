@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import User
+from accounts.money import CENT, TOO_LARGE, ZERO
 from accounts.scoping import covers
 from cases import clock
 from cases.models import Household, Member
@@ -37,7 +38,6 @@ from . import rules
 S = ApplicationStatus
 EDITOR = "household.edit"
 CHAIR = "case.decide"
-CENT = Decimal("0.01")
 
 
 def to_amount(value: Any, field: str = "amount") -> Decimal:
@@ -51,7 +51,7 @@ def to_amount(value: Any, field: str = "amount") -> Decimal:
     if amount < 0:
         raise ValidationError({field: _("金额不能为负数。")})
     # Before quantize: a huge exponent (1e400) would make quantize itself fail.
-    if amount >= Decimal("1e12"):
+    if amount >= TOO_LARGE:
         raise ValidationError({field: _("金额过大。")})
     cents = amount.quantize(CENT)
     if amount != cents:
@@ -188,15 +188,15 @@ def handout(
     goods = None if _blank(goods_value) else to_amount(goods_value, "goods_value")
     kind = program.kind
     if kind not in (Kind.GOODS, Kind.CASH_GOODS):
-        return _whole(amount, standard), Decimal("0.00"), ""
+        return _whole(amount, standard), ZERO, ""
     if kind == Kind.GOODS:
         whole = goods if goods is not None else _whole(amount, standard, field="goods_value")
         goods = whole
     elif not _blank(cash):
-        goods = goods if goods is not None else Decimal("0.00")
+        goods = goods if goods is not None else ZERO
         whole = to_amount(cash, "cash") + goods
     else:
-        goods = goods if goods is not None else Decimal("0.00")
+        goods = goods if goods is not None else ZERO
         whole = _whole(amount, standard, field="cash")
         if goods > whole:
             raise ValidationError(

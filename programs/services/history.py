@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.bulk import bulk_insert
 from accounts.models import Membership, Role, Unit, User
+from accounts.money import ZERO, yuan
 from accounts.scoping import memberships, unit_q
 from cases.import_sheet import EXAMPLE_ID, MIGRATE_MAX_BYTES, CellError, Sheet, check_upload
 from cases.models import Household, HouseholdStatus
@@ -56,7 +57,6 @@ from ..models import AidPayment, Application, ApplicationStatus, Category, Kind,
 from ..models.config import Program
 
 Progress = Callable[[int, int], None]
-ZERO = Decimal("0.00")
 RUNNERS = frozenset({Role.CHAIR, Role.ADMIN})
 # Households whose files a history row may name: in force, or closed after
 # having been filed (aid paid before an exit is still that year's aid).
@@ -450,7 +450,7 @@ class _Checker:
                 "amount",
                 "application__migrated_from",
             ):
-                key = (key_row[0], key_row[1], key_row[2], key_row[3].quantize(ZERO))
+                key = (key_row[0], key_row[1], key_row[2], yuan(key_row[3]))
                 done[key] += 1
                 sources[key] = key_row[4]
         if not done:
@@ -522,7 +522,7 @@ class _Checker:
                     % {
                         "f": _fund_label(fund),
                         "d": day.isoformat(),
-                        "s": (-balance).quantize(ZERO),
+                        "s": yuan(-balance),
                     },
                 )
                 return
@@ -539,9 +539,9 @@ class _Checker:
                         % {
                             "f": _fund_label(fund),
                             "d": day.isoformat(),
-                            "b": max(balance, ZERO).quantize(ZERO),
+                            "b": yuan(max(balance, ZERO)),
                             "a": amount,
-                            "s": (amount - max(balance, ZERO)).quantize(ZERO),
+                            "s": yuan(amount - max(balance, ZERO)),
                         },
                     )
                     continue

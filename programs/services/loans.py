@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import User
+from accounts.money import CENT, yuan
 from accounts.scoping import covers
 from cases import clock
 from cases.uploads import checked_upload
@@ -40,7 +41,6 @@ from .applications import application_lock, to_amount
 from .payments import pay
 
 FINANCE = "fund.manage"
-CENT = Decimal("0.01")
 MAX_TERM_MONTHS = 120
 # A loan is money handed to the household, never goods.
 LOAN_METHODS = (PaymentMethod.BANK, PaymentMethod.CASH)
@@ -170,7 +170,7 @@ def live_repayments(loan: Loan) -> QuerySet[Repayment]:
 
 def repaid_total(loan: Loan) -> Decimal:
     total = live_repayments(loan).aggregate(total=Sum("amount"))["total"]
-    return (total or Decimal("0")).quantize(CENT)
+    return yuan(total)
 
 
 @transaction.atomic

@@ -3,14 +3,14 @@ window and the per-household yearly caps. Each refusal says why, on the field
 it concerns."""
 
 import datetime
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
+from accounts.money import ZERO, yuan
 from cases import clock
 from cases.models import Household, HouseholdStatus, Member
 from cases.services.intake import standard_for
@@ -18,8 +18,6 @@ from cases.services.intake import standard_for
 from ..models import Application, CapRule, Program
 from ..models.aid import COUNTED
 
-# Two places, so every figure in a message reads as money (0.00, not 0).
-ZERO = Decimal("0.00")
 MAX_SCHOOL_MONTHS = 10
 
 
@@ -98,45 +96,61 @@ def dibao_annual(household: Household, year: int) -> Decimal | None:
     standard = standard_for(household.unit, on)
     if standard is None:
         return None
-    return _yuan(standard.amount * 12 * household.household_size)
+    return yuan(standard.amount * 12 * household.household_size)
 
 
-def _counted(household: Household, year: int, exclude: int | None) -> "Q":
-    q = Q(household=household, year=year, status__in=COUNTED)
-    if exclude:
-        q &= ~Q(pk=exclude)
-    return q
+def counted(
+    applications: Iterable[Application], year: int, exclude: int | None = None
+) -> Iterator[Application]:
+    """The applications a yearly cap counts: the year's, paid or not, unless
+    rejected or withdrawn. `exclude` is one being amended, which is measured
+    by its new figures instead."""
+    for a in applications:
+        if a.year == year and a.status in COUNTED and (exclude is None or a.pk != exclude):
+            yield a
 
 
-def _yuan(value: Decimal | None) -> Decimal:
-    # SQLite returns a sum as Decimal("25000"); messages show yuan to the fen.
-    return (value or ZERO).quantize(ZERO)
+@dataclass
+class YearUse:
+    """What a household's counted applications of one year add up to, under
+    each cap rule."""
+
+    living: Decimal = ZERO  # 生活救助, against the 低保 annual total
+    medical: Decimal = ZERO  # 医疗救助 applied for
+    medical_cost: Decimal = ZERO  # out-of-pocket costs declared with it
+    months: dict[int, int] = field(default_factory=dict)  # 助学 months per student
+    students: dict[int, Member] = field(default_factory=dict)
+    # Per program applied to: what the fixed caps read.
+    by_program: dict[int, Decimal] = field(default_factory=dict)
+    programs: dict[int, Program] = field(default_factory=dict)
 
 
-def _sum(qs: object, field: str = "amount") -> Decimal:
-    return _yuan(qs.aggregate(total=Sum(field))["total"])  # type: ignore[attr-defined]
+def year_use(applications: Iterable[Application], year: int, exclude: int | None = None) -> YearUse:
+    """Add up the counted applications (with their programs loaded). The
+    check, the application screen and the household's money screen all
+    measure the caps by this sum."""
+    use = YearUse()
+    for a in counted(applications, year, exclude):
+        rule = a.program.cap_rule
+        use.programs[a.program_id] = a.program
+        use.by_program[a.program_id] = use.by_program.get(a.program_id, ZERO) + a.amount
+        if rule == CapRule.DIBAO_ANNUAL:
+            use.living += a.amount
+        elif rule == CapRule.OUT_OF_POCKET:
+            use.medical += a.amount
+            use.medical_cost += a.out_of_pocket or ZERO
+        elif rule == CapRule.TEN_MONTHS_PER_STUDENT and a.student_id is not None:
+            use.months[a.student_id] = use.months.get(a.student_id, 0) + (a.months or 0)
+            if a.student is not None:
+                use.students[a.student_id] = a.student
+    return use
 
 
-def _counted_qs(household: Household, year: int, exclude: int | None = None) -> Any:
-    return Application.objects.filter(_counted(household, year, exclude))
-
-
-def _medical_used(household: Household, year: int, exclude: int | None) -> tuple[Decimal, Decimal]:
-    """(aid applied for, out-of-pocket cost registered) under the medical cap."""
-    medical = _counted_qs(household, year, exclude).filter(program__cap_rule=CapRule.OUT_OF_POCKET)
-    totals = medical.aggregate(used=Sum("amount"), cost=Sum("out_of_pocket"))
-    return _yuan(totals["used"]), _yuan(totals["cost"])
-
-
-def _student_months(household: Household, year: int, exclude: int | None = None) -> dict[int, int]:
-    rows = (
-        _counted_qs(household, year, exclude)
-        .filter(program__cap_rule=CapRule.TEN_MONTHS_PER_STUDENT, student__isnull=False)
-        .order_by()
-        .values("student")
-        .annotate(total=Sum("months"))
-    )
-    return {row["student"]: row["total"] or 0 for row in rows}
+def _use_of(household: Household, year: int, exclude: int | None) -> YearUse:
+    rows = Application.objects.filter(
+        household=household, year=year, status__in=COUNTED
+    ).select_related("program", "student")
+    return year_use(rows, year, exclude)
 
 
 @dataclass
@@ -148,46 +162,100 @@ class StudentMonths:
 
 @dataclass
 class CapStatus:
-    """A household's standing against a program's yearly cap, for a person
-    to read before asking: the limit in force, what is used, what is left."""
+    """A household's standing against one yearly cap, for a person to read
+    before asking and for the check to measure a request by: the limit in
+    force, what is used, what is left."""
 
     rule: str
     label: str
     limit: Decimal | None = None
     used: Decimal = ZERO
     left: Decimal | None = None
-    # 医疗救助: out-of-pocket costs already registered this year.
+    # 医疗救助: out-of-pocket costs already registered this year; they are the
+    # limit, which each new request raises by the cost it declares.
     cost: Decimal | None = None
     # 低保 annual: no local standard is set, so no aid can be checked.
     no_standard: bool = False
     students: list[StudentMonths] = field(default_factory=list)
     max_months: int = MAX_SCHOOL_MONTHS
+    program: Program | None = None  # the program of a fixed cap
 
 
-def cap_status(program: Program, household: Household, year: int) -> CapStatus:
-    """What check_caps would measure a request against, without a request."""
-    rule = program.cap_rule
+def _status(
+    rule: str,
+    household: Household,
+    year: int,
+    use: YearUse,
+    *,
+    program: Program | None = None,
+    students: Iterable[Member] | None = None,
+) -> CapStatus:
     status = CapStatus(rule=rule, label=str(CapRule(rule).label))
-    counted = _counted_qs(household, year)
     if rule == CapRule.DIBAO_ANNUAL:
         status.limit = dibao_annual(household, year)
         status.no_standard = status.limit is None
-        status.used = _sum(counted.filter(program__cap_rule=CapRule.DIBAO_ANNUAL))
+        status.used = use.living
     elif rule == CapRule.OUT_OF_POCKET:
-        status.used, status.cost = _medical_used(household, year, None)
+        status.used = use.medical
+        status.limit = status.cost = use.medical_cost
     elif rule == CapRule.TEN_MONTHS_PER_STUDENT:
-        used = _student_months(household, year)
-        for member in household.members.exclude(school_stage="").order_by("id"):
-            months = used.get(member.pk, 0)
+        if students is None:
+            students = household.members.exclude(school_stage="")
+        # Those in school, and any applied for this year who no longer are.
+        members = {m.pk: m for m in students} | use.students
+        for pk in sorted(members):
+            months = use.months.get(pk, 0)
             status.students.append(
-                StudentMonths(member, months, max(MAX_SCHOOL_MONTHS - months, 0))
+                StudentMonths(members[pk], months, max(MAX_SCHOOL_MONTHS - months, 0))
             )
-    elif rule == CapRule.FIXED and program.cap_amount is not None:
+    elif rule == CapRule.FIXED and program is not None and program.cap_amount is not None:
+        status.program = program
         status.limit = program.cap_amount
-        status.used = _sum(counted.filter(program=program))
+        status.used = use.by_program.get(program.pk, ZERO)
     if status.limit is not None:
         status.left = max(status.limit - status.used, ZERO)
     return status
+
+
+def cap_status(
+    program: Program,
+    household: Household,
+    year: int,
+    *,
+    exclude: int | None = None,
+    students: Iterable[Member] | None = None,
+) -> CapStatus:
+    """The household's standing against the program's yearly cap: what
+    check_caps measures a request by."""
+    use = _use_of(household, year, exclude)
+    return _status(program.cap_rule, household, year, use, program=program, students=students)
+
+
+def yearly_caps(
+    household: Household,
+    year: int,
+    *,
+    applications: Iterable[Application],
+    students: Iterable[Member],
+    fixed_programs: Iterable[Program],
+) -> list[CapStatus]:
+    """Every cap the household stands against in a year, from its
+    applications already loaded (with program and student): 生活救助,
+    医疗救助, 助学 (a line per student) and each fixed-cap program given
+    (those open to it) or applied to this year."""
+    use = year_use(applications, year)
+    caps = [
+        _status(CapRule.DIBAO_ANNUAL, household, year, use),
+        _status(CapRule.OUT_OF_POCKET, household, year, use),
+        _status(CapRule.TEN_MONTHS_PER_STUDENT, household, year, use, students=students),
+    ]
+    programs = {p.pk: p for p in fixed_programs}
+    for pk, program in use.programs.items():
+        if program.cap_rule == CapRule.FIXED and program.cap_amount is not None:
+            programs.setdefault(pk, program)
+    for program in sorted(programs.values(), key=lambda p: (p.name, p.pk)):
+        caps.append(_status(CapRule.FIXED, household, year, use, program=program))
+    return caps
 
 
 def check_caps(
@@ -201,49 +269,26 @@ def check_caps(
     months: int | None = None,
     exclude: int | None = None,
 ) -> None:
-    """Refuse an amount that would take the household over a yearly cap.
-    Every application not rejected or withdrawn counts, paid or not."""
-    counted = _counted_qs(household, year, exclude)
+    """Refuse an amount that would take the household over a yearly cap,
+    measured by the same `cap_status` the screens show."""
     rule = program.cap_rule
-    if rule == CapRule.DIBAO_ANNUAL:
-        limit = dibao_annual(household, year)
-        if limit is None:
-            raise ValidationError({"amount": _("未设置当地低保标准，无法核定生活救助上限。")})
-        used = _sum(counted.filter(program__cap_rule=CapRule.DIBAO_ANNUAL))
-        if used + amount > limit:
-            raise ValidationError(
-                {
-                    "amount": _(
-                        "超过年度生活救助上限：当地低保年标准合计 %(limit)s 元，"
-                        "本年已申请 %(used)s 元，本次最多 %(left)s 元。"
-                    )
-                    % {"limit": limit, "used": used, "left": max(limit - used, ZERO)}
-                }
-            )
-    elif rule == CapRule.OUT_OF_POCKET:
-        if out_of_pocket is None or out_of_pocket <= 0:
-            raise ValidationError({"out_of_pocket": _("医疗救助须填写个人自付医疗费用。")})
-        used, cost = _medical_used(household, year, exclude)
-        limit = cost + out_of_pocket
-        if used + amount > limit:
-            raise ValidationError(
-                {
-                    "amount": _(
-                        "超过医疗救助上限：本年个人自付医疗费用合计 %(limit)s 元，"
-                        "已申请 %(used)s 元，本次最多 %(left)s 元。"
-                    )
-                    % {"limit": limit, "used": used, "left": max(limit - used, ZERO)}
-                }
-            )
-    elif rule == CapRule.TEN_MONTHS_PER_STUDENT:
+    if rule == CapRule.OUT_OF_POCKET and (out_of_pocket is None or out_of_pocket <= 0):
+        raise ValidationError({"out_of_pocket": _("医疗救助须填写个人自付医疗费用。")})
+    if rule == CapRule.TEN_MONTHS_PER_STUDENT:
         if student is None or student.household_id != household.pk:
             raise ValidationError({"student": _("请选择本家庭在读的受助学生。")})
         if not student.school_stage:
             raise ValidationError({"student": _("该成员未登记在读学段。")})
         if not months or months < 1:
             raise ValidationError({"months": _("请填写资助月数。")})
-        used_months = _student_months(household, year, exclude).get(student.pk, 0)
-        if used_months + months > MAX_SCHOOL_MONTHS:
+    if rule == CapRule.NONE or (rule == CapRule.FIXED and program.cap_amount is None):
+        return
+    status = cap_status(
+        program, household, year, exclude=exclude, students=[student] if student else None
+    )
+    if rule == CapRule.TEN_MONTHS_PER_STUDENT and student is not None:
+        used_months = next(s.used for s in status.students if s.member.pk == student.pk)
+        if used_months + (months or 0) > MAX_SCHOOL_MONTHS:
             raise ValidationError(
                 {
                     "months": _(
@@ -253,19 +298,29 @@ def check_caps(
                     % {"max": MAX_SCHOOL_MONTHS, "name": student.name, "used": used_months}
                 }
             )
-    elif rule == CapRule.FIXED and program.cap_amount is not None:
-        used = _sum(counted.filter(program=program))
-        if used + amount > program.cap_amount:
-            raise ValidationError(
-                {
-                    "amount": _(
-                        "超过本项目年度上限 %(limit)s 元：本年已申请 %(used)s 元，"
-                        "本次最多 %(left)s 元。"
-                    )
-                    % {
-                        "limit": _yuan(program.cap_amount),
-                        "used": used,
-                        "left": max(program.cap_amount - used, ZERO),
-                    }
-                }
-            )
+        return
+    if rule == CapRule.DIBAO_ANNUAL and status.no_standard:
+        raise ValidationError({"amount": _("未设置当地低保标准，无法核定生活救助上限。")})
+    limit = status.limit or ZERO
+    if rule == CapRule.OUT_OF_POCKET:
+        # The request's own cost raises the limit it is measured against.
+        limit += out_of_pocket or ZERO
+    if status.used + amount <= limit:
+        return
+    message = {
+        CapRule.DIBAO_ANNUAL: _(
+            "超过年度生活救助上限：当地低保年标准合计 %(limit)s 元，"
+            "本年已申请 %(used)s 元，本次最多 %(left)s 元。"
+        ),
+        CapRule.OUT_OF_POCKET: _(
+            "超过医疗救助上限：本年个人自付医疗费用合计 %(limit)s 元，"
+            "已申请 %(used)s 元，本次最多 %(left)s 元。"
+        ),
+        CapRule.FIXED: _(
+            "超过本项目年度上限 %(limit)s 元：本年已申请 %(used)s 元，本次最多 %(left)s 元。"
+        ),
+    }[CapRule(rule)]
+    left = max(limit - status.used, ZERO)
+    raise ValidationError(
+        {"amount": message % {"limit": yuan(limit), "used": yuan(status.used), "left": yuan(left)}}
+    )

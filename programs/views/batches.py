@@ -2,7 +2,6 @@
 household a filter finds, amends or removes lines, submits the batch; a chair
 approves or rejects every line at his level at once, or only the ticked ones."""
 
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.money import yuan
 from accounts.scoping import covers, require_action, units_for
 
 from ..forms.batches import BatchDecideForm, BatchForm, LineAmendForm, LineRemoveForm
@@ -114,7 +114,7 @@ def _totals(batch: Batch) -> dict[str, Any]:
     totals = selectors.batch_totals(batch)
     if batch.program.kind in (Kind.GOODS, Kind.CASH_GOODS):
         goods = batch.lines.filter(status__in=COUNTED).aggregate(g=Sum("goods_value"))["g"]
-        totals["goods"] = goods or Decimal("0.00")
+        totals["goods"] = yuan(goods)
         totals["cash"] = totals["total"] - totals["goods"]
     return totals
 
