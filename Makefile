@@ -16,6 +16,8 @@ TEST_PACKAGES := chromium
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 PG_URL ?= postgres://postgres@$(PG_HOST):$(PG_PORT)/hardship
+# pytest-xdist: one test process per core (each has its own test database).
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint check test-sqlite test-postgres install system-packages test-system-packages bench clean
 
@@ -77,10 +79,10 @@ check: install
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 test-sqlite: install test-system-packages
-	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS)
 
 test-postgres: install test-system-packages
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(TEST_WORKERS) --create-db
 
 test: lint check test-sqlite
 	@if $(BIN)/python -c "import socket; socket.create_connection(('$(PG_HOST)', $(PG_PORT)), 2)" 2>/dev/null; then \

@@ -450,9 +450,10 @@ def test_cooperative_pages_take_the_same_queries_for_few_and_many_members(
     assert "共 82 条" in client.get(urls[1]).content.decode()
 
 
-# Session, user, second-factor device, roles, the cooperative, units (filter + choices), members (count,
-# keys, rows), claims (count, keys, rows), by category (3), premiums per year,
-# the committee, the claim categories offered: the same for 2 members or 80.
+# Session, user, second-factor device, roles, the cooperative, units (filter +
+# choices), members (count, keys, rows), claims (count, keys, rows), by
+# category (3), premiums per year, the committee, the claim categories
+# offered: the same for 2 members or 80.
 MAX_QUERIES = 19
 
 
