@@ -39,7 +39,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Model, Q, Sum
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
@@ -53,7 +53,15 @@ from cases.services.imports import ImportRejected, ImportReport, _common_unit
 from funds.models import EntryKind, Fund, LedgerEntry, Restriction
 
 from ..history_sheet import HEADERS, KEYS, READERS, REQUIRED, read_history_sheet
-from ..models import AidPayment, Application, ApplicationStatus, Category, Kind, PaymentMethod
+from ..models import (
+    AidPayment,
+    Application,
+    ApplicationStatus,
+    ApplicationStatusChange,
+    Category,
+    Kind,
+    PaymentMethod,
+)
 from ..models.config import Program
 
 Progress = Callable[[int, int], None]
@@ -634,6 +642,22 @@ def _write(*, actor: User, rows: list[Row], source_label: str) -> None:
             }
         )
     _insert(AidPayment, payments)
+    # Each migrated application's history says where it came from.
+    now = timezone.now()
+    _insert(
+        ApplicationStatusChange,
+        [
+            {
+                "application_id": application_id,
+                "from_status": "",
+                "to_status": ApplicationStatus.PAID.value,
+                "actor_id": actor.pk,
+                "at": now,
+                "reason": date_reason,
+            }
+            for application_id in application_ids
+        ],
+    )
 
 
 def aid_history_import(

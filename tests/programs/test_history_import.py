@@ -18,7 +18,7 @@ from cases.services.imports import ImportRejected
 from funds.models import Fund, IncomeSource, LedgerEntry
 from funds.services import balance_of
 from programs.history_sheet import HEADERS, SHEET_NAME, history_template_xlsx
-from programs.models import AidPayment, Application, Decision, Program
+from programs.models import AidPayment, Application, ApplicationStatusChange, Decision, Program
 from programs.services import rules
 from programs.services.history import aid_history_import
 from tests.programs.conftest import filed
@@ -129,8 +129,13 @@ def test_a_clean_file_writes_dated_applications_entries_and_payments(tmp_path, b
     ]
     assert {a.migrated_from for a in apps} == {"2024年台账.xlsx"}
     assert {a.drafted_by_id for a in apps} == {carol.pk}
-    # Decided before the product existed: no invented approval.
+    # Decided before the product existed: no invented approval, but each
+    # application's history says it came in paid, from which file.
     assert not Decision.objects.exists()
+    steps = [(c.application_id, c.from_status, c.to_status, c.actor_id) for c in
+             ApplicationStatusChange.objects.order_by("application_id")]  # fmt: skip
+    assert steps == [(a.pk, "", "paid", carol.pk) for a in apps]
+    assert all("2024年台账.xlsx" in c.reason for c in ApplicationStatusChange.objects.all())
     payments = list(AidPayment.objects.order_by("pk"))
     assert [(p.paid_on, p.method, p.entry.occurred_on) for p in payments] == [
         (dt.date(Y1, 1, 20), "bank", dt.date(Y1, 1, 20)),
