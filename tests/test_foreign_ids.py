@@ -29,6 +29,7 @@ from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import connection, models, transaction
 from django.urls import reverse
+from django.utils.html import escape
 
 from accounts.models import Unit, User
 from cases import clock
@@ -489,6 +490,12 @@ def try_route(name: str, client: Any, people: dict[str, User], units: dict[str, 
                             f"{where}: accepted ({response.status_code}, errors "
                             f"{dict(read[0].errors)})"
                         )
+                        continue
+                    # The person sees why: the refusal is on the page.
+                    body = response.content.decode(errors="replace")
+                    shown = [str(e) for m in refused for errs in m.errors.values() for e in errs]
+                    if not any(escape(text) in body for text in shown):
+                        walk.failures.append(f"{where}: refused, but no message on the page")
 
 
 @pytest.fixture
