@@ -6,6 +6,9 @@ optional `name_en` the administrator fills in; in English mode the product
 shows it, and falls back to the Chinese name where it is blank.
 """
 
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -43,3 +46,48 @@ class EnglishNamed:
     @property
     def display_name(self) -> str:
         return pick_name(self.name, self.name_en)
+
+
+T = TypeVar("T", bound=EnglishNamed)
+
+
+class NameIndex(Generic[T]):
+    """Entries of an admin-edited list found by the name a sheet gives:
+    the Chinese `name` as written, or the English `name_en` in any case
+    (a sheet written in English mode, or typed by hand). Where two entries
+    share an English name, an active one is found before a retired one,
+    then the first in the list's order."""
+
+    def __init__(self, entries: Iterable[T]) -> None:
+        self.by_name: dict[str, T] = {}
+        self.by_english: dict[str, T] = {}
+        self.most_words = 1  # the most blank-separated words in any name
+        for entry in entries:
+            self.by_name.setdefault(entry.name, entry)
+            self.most_words = max(
+                self.most_words, len(entry.name.split()), len(entry.name_en.split())
+            )
+            key = english_key(entry.name_en)
+            if key and (
+                key not in self.by_english
+                or (entry_is_active(entry) and not entry_is_active(self.by_english[key]))
+            ):
+                self.by_english[key] = entry
+
+    def get(self, text: str) -> T | None:
+        found = self.by_name.get(text)
+        if found is None:
+            found = self.by_english.get(english_key(text))
+        return found
+
+    def values(self) -> Iterable[T]:
+        return self.by_name.values()
+
+
+def english_key(text: str | None) -> str:
+    """An English name as matched: case and surrounding blanks ignored."""
+    return " ".join((text or "").split()).casefold()
+
+
+def entry_is_active(entry: object) -> bool:
+    return bool(getattr(entry, "is_active", True))

@@ -27,6 +27,7 @@ from import_export import fields, resources, widgets
 from import_export.results import Result
 
 from accounts.bulk import AnyOf, values_per_lookup
+from accounts.i18n import NameIndex
 from accounts.models import Unit, User
 from accounts.money import CENT, TOO_LARGE, ZERO
 from accounts.scoping import roles_for
@@ -38,7 +39,31 @@ from .models import CLOSED_STATUSES, Cause, Household, Tier
 from .services.households import duplicate_message, per_capita_monthly
 
 MAX_HOUSEHOLD_SIZE = 99
-_SPLIT = re.compile(r"[、，,；;\s]+")
+_SEPARATORS = re.compile(r"[、，,；;]+")
+
+
+def split_names(text: str, index: NameIndex[Any]) -> list[str]:
+    """The names in a cell of several (次要致困原因, 档案分类): separated by
+    、 or commas, or by blanks, which English names also hold ("Low
+    income"): among blank-separated words the longest run that names an
+    entry is one name, a word that starts none is a name on its own (and
+    reported as unknown)."""
+    names: list[str] = []
+    for part in _SEPARATORS.split(text):
+        words = part.split()
+        start = 0
+        while start < len(words):
+            end = next(
+                (
+                    end
+                    for end in range(min(len(words), start + index.most_words), start + 1, -1)
+                    if index.get(" ".join(words[start:end])) is not None
+                ),
+                start + 1,
+            )
+            names.append(" ".join(words[start:end]))
+            start = end
+    return names
 
 
 # -- the cells ---------------------------------------------------------------------------
@@ -198,8 +223,8 @@ class Lookups:
     units_by_name: dict[str, list[Unit]]
     allowed_unit_ids: set[int]
     scope: Unit | None
-    tiers: dict[str, Tier]
-    causes: dict[str, Cause]
+    tiers: NameIndex[Tier]  # by Chinese or English name
+    causes: NameIndex[Cause]
     today: datetime.date = field(default_factory=clock.today)
     existing: dict[str, str] = field(default_factory=dict)  # ID number → holding unit's name
     first_row: dict[str, int] = field(default_factory=dict)  # ID number → first dataset row
@@ -220,8 +245,8 @@ class Lookups:
             units_by_name=by_name,
             allowed_unit_ids=allowed,
             scope=scope,
-            tiers={t.name: t for t in Tier.objects.all()},
-            causes={c.name: c for c in Cause.objects.all()},
+            tiers=NameIndex(Tier.objects.all()),
+            causes=NameIndex(Cause.objects.all()),
         )
 
     def load_existing(self, numbers: Iterable[str]) -> None:
@@ -283,7 +308,7 @@ class TierCell(Cell):
     def convert(self, value: Any) -> Tier:
         key = _text(value)
         tier = self.lookups.tiers.get(key)
-        active = [t.name for t in self.lookups.tiers.values() if t.is_active]
+        active = [t.display_name for t in self.lookups.tiers.values() if t.is_active]
         if tier is None:
             raise ValueError(
                 _("系统中没有名为“%(v)s”的困难类别（可选：%(c)s）。")
@@ -298,7 +323,7 @@ class TierCell(Cell):
 
 def _cause(lookups: Lookups, key: str) -> Cause:
     cause = lookups.causes.get(key)
-    active = [c.name for c in lookups.causes.values() if c.is_active]
+    active = [c.display_name for c in lookups.causes.values() if c.is_active]
     if cause is None:
         raise ValueError(
             _("系统中没有名为“%(v)s”的致困原因（可选：%(c)s）。")
@@ -331,7 +356,7 @@ class CauseList(Cell):
 
     def convert(self, value: Any) -> list[Cause]:
         found: list[Cause] = []
-        for name in _SPLIT.split(_text(value)):
+        for name in split_names(_text(value), self.lookups.causes):
             if name:
                 cause = _cause(self.lookups, name)
                 if cause not in found:

@@ -3,47 +3,30 @@
 Each persona switches the interface to English and opens every page the
 permission walk knows (tests/test_permissions.py): the menu's pages for each
 persona let in, and each id page with the object the walk builds for it.
-Whatever Chinese a page still shows must be data someone typed (a union's
-name, a household's address, a memo): those values are read from the
-database and taken out of the page text first. The admin-edited lists
-(tiers, causes, file categories, programs, claim categories, income
-sources) are not data here: each has an English name, and a page that
-shows the Chinese one instead is a failure. Any Chinese character left is
-an untranslated label, reported with its surroundings.
+What is Chinese data and what is an untranslated label is decided in
+tests/english_text.py; this walk reads the page's HTML, text and the
+attributes a reader sees or hears.
 """
 
-import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.db import models
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.i18n import EnglishNamed
-from cases.models import Assessment
 from reports.generators import REGISTRY
 from tests.builders import make_household
+from tests.english_text import chinese_left, data_values, name_the_lists
 from tests.test_permissions import PAGES, ROUTES, make_attachment, target_of
 
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Pages that answer with a file, not a page: the documents (their labels go
 # through the same display names and catalogue), downloads and templates.
 FILES = ("download", "bank_file", "template", "payment_sheet", "_pdf", "_xlsx")
 DOCUMENTS = {f"reports:{name}" for name in REGISTRY}
 # Attributes a reader sees or hears.
 SHOWN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt", "data-label")
-APPS = ("accounts", "cases", "funds", "programs", "reports")
-# A masked value (河南省郑州市金水区****): data, cut short.
-MASKED = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+\*{2,}")
-# The column and sheet names of the import workbooks: the file must carry them
-# as they are, so the English instructions quote them (with a gloss).
-WORKBOOK_NAMES = ("姓名", "身份证号", "所属工会", "联系电话", "入会日期", "困难职工", "家庭成员")
-WORKBOOK_VALUES = ("在档", "已退出")
 
 
 @pytest.fixture
@@ -100,67 +83,8 @@ def page_text(html: str) -> str:
     return "\n".join(parser.parts)
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key)
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
-
-
-def data_values() -> list[str]:
-    """Every Chinese text value stored in the project's tables, longest
-    first, except the admin-edited lists' Chinese names (they must show in
-    English), choice codes (shown through their translated labels) and the
-    means test's stored steps (message ids, shown translated)."""
-    found: set[str] = set()
-    for model in apps.get_models():
-        if model._meta.app_label not in APPS:
-            continue
-        fields = [
-            f.name
-            for f in model._meta.concrete_fields
-            if isinstance(f, models.CharField | models.TextField | models.JSONField)
-            and not f.choices
-            and not (issubclass(model, EnglishNamed) and f.name == "name")
-            and not (model is Assessment and f.name in ("steps", "warnings"))
-        ]
-        if not fields:
-            continue
-        for row in model._default_manager.values_list(*fields):
-            for text in _strings(list(row)):
-                if CJK.search(text):
-                    found.update(line.strip() for line in text.splitlines() if line.strip())
-    return sorted(found, key=len, reverse=True)
-
-
-def name_the_lists() -> None:
-    """What an administrator does: an English name for every entry of the
-    admin-edited lists the migrations did not seed (programs, and what the
-    builders add)."""
-    for model in apps.get_models():
-        if issubclass(model, EnglishNamed):
-            for pk in model._default_manager.filter(name_en="").values_list("pk", flat=True):
-                model._default_manager.filter(pk=pk).update(name_en=f"{model.__name__} {pk}")
-
-
 def untranslated(html: str, data: list[str]) -> list[str]:
-    text = MASKED.sub(" ", page_text(html))
-    for value in data:
-        text = text.replace(value, " ")
-    for name in WORKBOOK_NAMES:
-        text = text.replace(f"{name} (", " (").replace(f"“{name}”", " ")
-    for value in WORKBOOK_VALUES:
-        text = text.replace(f"{value} for", " for")
-    snippets = []
-    for match in CJK.finditer(text):
-        start, end = max(match.start() - 30, 0), min(match.end() + 30, len(text))
-        snippets.append(text[start:end].replace("\n", " ⏎ "))
-    return snippets
+    return chinese_left(page_text(html), data)
 
 
 def in_english(client: Any) -> Any:

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.bulk import AnyOf, bulk_insert, collector_paused, values_per_lookup
+from accounts.i18n import NameIndex
 from accounts.models import Unit, User
 from accounts.scoping import roles_for, scope_q
 
@@ -69,7 +70,6 @@ from ..models import (
     StatusChange,
 )
 from ..resources import (
-    _SPLIT,
     BankAccount,
     CauseCell,
     CauseList,
@@ -83,6 +83,7 @@ from ..resources import (
     UnitCell,
     _long_number,
     _text,
+    split_names,
 )
 from .households import duplicate_message, per_capita_monthly
 from .imports import _common_unit
@@ -257,7 +258,7 @@ class _Checker:
         self.max_helpers = self.rules.helpers_per_household + (
             1 if self.rules.first_helper_extra else 0
         )
-        self.categories = {f.name: f for f in FileCategory.objects.all()}
+        self.categories = NameIndex(FileCategory.objects.all())
         self.relations = _labels(c.Relation.choices)
         self.health = _labels(c.HealthStatus.choices)
         self.exit_kinds = _labels(ExitKind.choices)
@@ -538,8 +539,8 @@ class _Checker:
 
     def _judge_categories(self, value: Any, errors: dict[str, str]) -> list[FileCategory]:
         found: list[FileCategory] = []
-        active = [f.name for f in self.categories.values() if f.is_active]
-        for name in _SPLIT.split(_text(value)):
+        active = [f.display_name for f in self.categories.values() if f.is_active]
+        for name in split_names(_text(value), self.categories):
             if not name:
                 continue
             category = self.categories.get(name)

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.bulk import bulk_insert
+from accounts.i18n import english_key
 from accounts.models import Membership, Role, Unit, User
 from accounts.money import ZERO, yuan
 from accounts.scoping import memberships, unit_q
@@ -106,7 +107,8 @@ class _Lookups:
     scope: Q  # Q over Unit for the actor's chair/admin units
     by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_number: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    programs: dict[str, list[Program]] = field(default_factory=dict)
+    programs: dict[str, list[Program]] = field(default_factory=dict)  # by Chinese name
+    programs_en: dict[str, list[Program]] = field(default_factory=dict)  # by english_key
     program_funds: set[tuple[int, int]] = field(default_factory=set)
     funds: dict[str, list[Fund]] = field(default_factory=dict)
 
@@ -207,9 +209,17 @@ class _Checker:
         numbers = {r.values["档案编号"] for r in self.rows if r.values.get("档案编号")}
         lk.by_id, lk.by_number = _households(lk.scope, ids, numbers)
         names = {r.values["帮扶项目"] for r in self.rows if r.values.get("帮扶项目")}
-        for program in Program.objects.filter(name__in=names).select_related("unit"):
-            lk.programs.setdefault(program.name, []).append(program)
-        program_ids = [p.pk for ps in lk.programs.values() for p in ps]
+        # A program's English name, as a sheet written in English mode gives
+        # it, in any case.
+        english = {english_key(n) for n in names}
+        for program in Program.objects.filter(Q(name__in=names) | ~Q(name_en="")).select_related(
+            "unit"
+        ):
+            if program.name in names:
+                lk.programs.setdefault(program.name, []).append(program)
+            if english_key(program.name_en) in english:
+                lk.programs_en.setdefault(english_key(program.name_en), []).append(program)
+        program_ids = {p.pk for ps in (*lk.programs.values(), *lk.programs_en.values()) for p in ps}
         lk.program_funds = set(
             Program.funds.through.objects.filter(program_id__in=program_ids).values_list(
                 "program_id", "fund_id"
@@ -294,7 +304,9 @@ class _Checker:
         if not name:
             return
         assert row.household is not None
-        named = self.lookups.programs.get(name, [])
+        named = self.lookups.programs.get(name) or self.lookups.programs_en.get(
+            english_key(name), []
+        )
         if not named:
             self.error(row, "帮扶项目", _("系统中没有名为“%(v)s”的帮扶项目。") % {"v": name})
             return

@@ -481,3 +481,21 @@ def test_a_goods_program_without_a_value_is_goods_in_full(tmp_path, books, carol
     payment = AidPayment.objects.get()
     assert (payment.goods_value, payment.goods_description) == (D("300.00"), "节日慰问品")
     assert payment.application.goods_value == D("300.00")
+
+
+def test_a_program_may_be_named_in_english_in_any_case(tmp_path, books, carol):
+    wang, li, program, fund = books["wang"], books["li"], books["program"], books["fund"]
+    Program.objects.filter(pk=program.pk).update(name_en="Spring Festival Care")
+    english = {"帮扶项目": "spring festival CARE"}
+    rows = [
+        line(wang, program, fund, dt.date(Y1, 1, 20), 500, **english),
+        line(li, program, fund, dt.date(Y1, 1, 20), 400),
+        line(li, program, fund, dt.date(Y1, 2, 20), 300, 帮扶项目="Spring Care"),
+    ]
+    with pytest.raises(ImportRejected) as excinfo:
+        run(carol, write(tmp_path, rows))
+    assert errors_of(excinfo) == {(4, "帮扶项目"): "系统中没有名为“Spring Care”的帮扶项目。"}
+
+    report = run(carol, write(tmp_path, rows[:2]))
+    assert report.imported == 2
+    assert [a.program for a in Application.objects.order_by("pk")] == [program, program]

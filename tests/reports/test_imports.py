@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -330,3 +331,32 @@ def test_money_keeps_its_cents_and_the_file_what_follows_from_the_id(as_user, al
     assert household.per_capita_monthly_income == Decimal("1449.98")
     assert sorted(c.name for c in household.secondary_causes.all()) == ["因残", "收入低"]
     assert household.status == "draft" and household.created_by == alice
+
+
+def test_tiers_and_causes_may_be_named_in_english_in_any_case(as_user, alice, units):
+    """A sheet written in English mode (or typed by hand) names the lists by
+    their English names: they import as the Chinese ones do."""
+    english = {"困难类别": "extreme HARDSHIP", "主要致困原因": " Illness "}
+    chinese = {"困难类别": "特困", "主要致困原因": "因病", "次要致困原因": "因残、收入低"}
+    rows = [
+        good_row(户主姓名="英文名称户", 次要致困原因="disability Low income", **english),
+        good_row(户主姓名="中文名称户", **chinese),
+        good_row(户主姓名="写错户", 困难类别="Hardshipp"),
+    ]
+    client = as_user(alice)
+    page = client.get(_upload(client, xlsx(rows))["Location"]).content.decode()
+    assert _preview_errors(page) == [
+        ("第 4 行", "困难类别", "系统中没有名为“Hardshipp”的困难类别（可选：特困、困难、边缘）。")
+    ]
+    # In English mode the choices are listed by their English names.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(_upload(client, xlsx(rows))["Location"]).content.decode()
+    assert "no hardship tier named “Hardshipp” (options: Extreme hardship" in page
+    assert Household.objects.count() == 0
+
+    check = _upload(client, xlsx(rows[:2]))["Location"].split("/")[-2]
+    client.post(reverse("reports:import_confirm", args=[check]))
+    english, chinese = (Household.objects.get(name=n) for n in ("英文名称户", "中文名称户"))
+    for household in (english, chinese):
+        assert (household.tier.name, household.main_cause.name) == ("特困", "因病")
+        assert sorted(c.name for c in household.secondary_causes.all()) == ["因残", "收入低"]

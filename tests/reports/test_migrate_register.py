@@ -467,3 +467,32 @@ def test_a_migrated_file_can_apply_for_aid_the_same_day(as_user, carol, alice, u
     StandardAmount.objects.create(program=program, tier=household.tier, amount=Decimal("800"))
     application = application_draft(actor=alice, household=household, program=program)
     assert application.amount == Decimal("800") and application.status == "pending"
+
+
+def test_tiers_causes_and_categories_may_be_named_in_english(as_user, carol, units):
+    """A register kept in English names the lists by their English names, in
+    any case; several categories may be separated by commas or blanks."""
+    english = {"困难类别": "MARGINAL", "主要致困原因": "laid off or unemployed"}
+    rows = [
+        register_row(户主姓名="孙桂英", 档案分类="serious illness Model Worker", **english),
+        register_row(户主姓名="钱德明", 档案分类="Single-parent family, 农民工"),
+        register_row(户主姓名="周玉梅", 档案分类="Model Worker, Angel"),
+    ]
+    client = as_user(carol)
+    _url, page = _checked(client, register_xlsx(rows))
+    assert _errors(page) == [
+        (
+            "困难职工",
+            "第 4 行",
+            "档案分类",
+            "系统中没有启用的档案分类“Angel”（可选：大病职工、帮扶助学、单亲家庭、劳模、农民工）。",
+        )
+    ]
+
+    url, page = _checked(client, register_xlsx(rows[:2]))
+    assert "检查通过" in page
+    client.post(reverse("reports:migrate_confirm", args=[url.split("/")[-2]]))
+    sun, qian = Household.objects.get(name="孙桂英"), Household.objects.get(name="钱德明")
+    assert (sun.tier.name, sun.main_cause.name) == ("边缘", "下岗失业")
+    assert sorted(sun.categories.values_list("name", flat=True)) == ["劳模", "大病职工"]
+    assert sorted(qian.categories.values_list("name", flat=True)) == ["农民工", "单亲家庭"]
