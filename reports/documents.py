@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.db import reading_from_replica
 from accounts.models import User
 
 from .generators import REGISTRY
@@ -41,16 +42,19 @@ class Output:
 def one_snapshot() -> Iterator[None]:
     """A document reads its totals (one query) and its rows (another,
     streamed); both must see the same ledger even while someone is paying.
-    On PostgreSQL the document is read in one REPEATABLE READ transaction.
-    SQLite (development only) is left alone: there a long read transaction
-    would hold off every payment until the file is written."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        yield
+    On PostgreSQL the document is read in one REPEATABLE READ transaction,
+    on the read replica when there is one (the export is still recorded on
+    the primary). SQLite (development only) is left alone: there a long
+    read transaction would hold off every payment until the file is written."""
+    with reading_from_replica() as alias:
+        connection = connections[alias]
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            yield
+            return
+        with transaction.atomic(using=alias):
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield
 
 
 def in_background(document: Document, fmt: str) -> bool:

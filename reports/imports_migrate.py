@@ -19,13 +19,17 @@ every migrated record says which upload it came from.
 
 import copy
 import datetime
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -211,6 +215,25 @@ def migrate_confirm(*, actor: User, check: Job) -> Job:
 # -- the job kinds -----------------------------------------------------------------------
 
 
+@contextmanager
+def local_copy(storage: Storage, name: str) -> Iterator[Path]:
+    """The stored upload as a file on this server's disk, which the workbook
+    readers take: the stored file itself in a shared folder; from object
+    storage, a temporary copy that is gone when the block ends."""
+    try:
+        local: Path | None = Path(storage.path(name))
+    except NotImplementedError:
+        local = None
+    if local is not None and local.is_file():
+        yield local
+        return
+    with tempfile.TemporaryDirectory(prefix="hardship-import-") as folder:
+        copy_path = Path(folder) / Path(name).name
+        with storage.open(name, "rb") as source, copy_path.open("wb") as target:
+            shutil.copyfileobj(source, target)
+        yield copy_path
+
+
 def _process(job: Job, progress: Callable[[int, int], None], *, check_only: bool) -> JobOutput:
     mode = mode_of(job)
     filename = job.params.get("filename", "")
@@ -220,14 +243,15 @@ def _process(job: Job, progress: Callable[[int, int], None], *, check_only: bool
     default_sheet = SHEET_NAME if mode.key == "register" else HISTORY_SHEET
     report = None
     try:
-        report = _run_service(
-            mode,
-            actor=job.created_by,
-            path=Path(storage.path(job.params["upload"])),
-            source_label=label,
-            check_only=check_only,
-            progress=progress,
-        )
+        with local_copy(storage, job.params["upload"]) as path:
+            report = _run_service(
+                mode,
+                actor=job.created_by,
+                path=path,
+                source_label=label,
+                check_only=check_only,
+                progress=progress,
+            )
     except (ValidationError, PermissionDenied) as exc:
         rejected = getattr(exc, "report", None)
         if rejected is not None:

@@ -3,9 +3,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import Storage, storages
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from accounts.i18n import EnglishNamed, name_en_field
@@ -311,11 +313,32 @@ class Member(models.Model):
         return self.name
 
 
-def private_storage() -> FileSystemStorage:
-    """Files under PRIVATE_STORAGE_ROOT, with no URL: read only via a view.
+class _PrivateStorage(LazyObject):
+    """The `private` storage of settings.STORAGES, looked up when first used
+    and again after that setting changes (as a test may change it)."""
 
-    A callable, so migrations record a reference rather than a path."""
-    return FileSystemStorage(location=settings.PRIVATE_STORAGE_ROOT, base_url=None)
+    def _setup(self) -> None:
+        self._wrapped = storages["private"]
+
+
+_private = _PrivateStorage()
+
+
+def _private_storage_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "STORAGES":
+        _private._wrapped = empty  # type: ignore[assignment]
+
+
+setting_changed.connect(_private_storage_changed)
+
+
+def private_storage() -> Storage:
+    """Where attachments, photos, waiting uploads and job results live: the
+    `private` storage (a folder every server shares, or an S3 bucket), with
+    no public URL, so a file is read only through a view that checks rights.
+
+    A callable, so migrations record a reference rather than a location."""
+    return _private  # type: ignore[return-value]
 
 
 def _attachment_path(instance: "Attachment", filename: str) -> str:

@@ -7,6 +7,7 @@ embedded SQLite database, so a newcomer can try the product at once.
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env
@@ -121,6 +122,15 @@ def _database(url: str | None) -> dict:
 
 
 DATABASES = {"default": _database(env.str("DATABASE_URL", default="") or None)}
+# A read-only copy of the database (PostgreSQL streaming replication) for
+# statistics and exports; accounts.db.ReplicaRouter sends only their reads
+# there, every write and every other read goes to "default".
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+if _replica_url:
+    DATABASES["replica"] = _database(_replica_url)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPLICA_READS = bool(_replica_url)
+DATABASE_ROUTERS = ["accounts.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -198,6 +208,51 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static
 PRIVATE_STORAGE_ROOT = Path(
     env.str("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "var" / "private"))
 )
+
+
+def _private_storage(root: Path) -> dict:
+    """The `private` storage: attachments, visit photos, minutes, signed
+    sheets, uploads waiting for confirmation and job results. A folder by
+    default (on several app servers, one folder they all mount), or with
+    PRIVATE_STORAGE_BACKEND=s3 a private bucket of any S3-compatible object
+    store. Keys come from the environment the way boto3 reads them
+    (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or from the server's role."""
+    backend = env.str("PRIVATE_STORAGE_BACKEND", default="filesystem")
+    if backend == "filesystem":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None},
+        }
+    if backend != "s3":
+        raise ImproperlyConfigured("PRIVATE_STORAGE_BACKEND must be filesystem or s3.")
+    bucket = env.str("PRIVATE_S3_BUCKET", default="") or env.str(
+        "AWS_STORAGE_BUCKET_NAME", default=""
+    )
+    if not bucket:
+        raise ImproperlyConfigured("Set PRIVATE_S3_BUCKET to the bucket for private files.")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": env.str("PRIVATE_S3_PREFIX", default=""),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            # Nothing is public; a file goes out only through a view that
+            # checked rights, and two uploads never overwrite each other.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "file_overwrite": False,
+        },
+    }
+
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": _private_storage(PRIVATE_STORAGE_ROOT),
+}
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -1,5 +1,6 @@
 """Settings for the test suite: fast hashing, isolated storage."""
 
+import copy
 import tempfile
 from pathlib import Path
 
@@ -16,10 +17,20 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
+    },
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests build their own throw-away database; never touch the demo one.
     _dir = tempfile.mkdtemp(prefix="hardship-db-")
     DATABASES["default"]["NAME"] = f"{_dir}/test.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
+# "replica" names the same test database (a mirror), so a test may turn
+# REPLICA_READS on and see statistics read through that alias; off, every
+# read goes to "default" as on a server without a replica.
+DATABASES["replica"] = {**copy.deepcopy(DATABASES["default"]), "TEST": {"MIRROR": "default"}}
+DATABASES["replica"].get("OPTIONS", {}).pop("pool", None)
+REPLICA_READS = False
 LOGGING = {"version": 1, "disable_existing_loggers": False}
