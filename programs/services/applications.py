@@ -279,6 +279,19 @@ def _validated(
     }
 
 
+def _revalidated(application: Application, household: Household, **given: Any) -> dict[str, Any]:
+    """The rules again for an application being changed (amended in a batch
+    or resubmitted): its own program, household and year, its own amount
+    left out of the caps."""
+    return _validated(
+        program=application.program,
+        household=household,
+        year=application.year,
+        exclude=application.pk,
+        **given,
+    )
+
+
 @transaction.atomic
 def application_draft(
     *,
@@ -380,16 +393,14 @@ def application_amend(
     check_drafter(actor, household)
     if application.status != S.DRAFT:
         raise ValidationError(_("只有尚未提交的申请可以修改金额。"))
-    fields = _validated(
-        program=application.program,
-        household=household,
-        year=application.year,
+    fields = _revalidated(
+        application,
+        household,
         amount=amount,
         amount_reason=amount_reason,
         out_of_pocket=application.out_of_pocket,
         student=application.student,
         months=application.months,
-        exclude=application.pk,
         goods_value=_kept_goods(application) if _blank(goods_value) else goods_value,
         goods_description=(
             application.goods_description if goods_description is None else goods_description
@@ -489,16 +500,14 @@ def application_resubmit(
     check_own_draft(actor, application)
     if application.status != S.RETURNED:
         raise ValidationError(_("只有被退回修改的申请可以重新提交。"))
-    fields = _validated(
-        program=application.program,
-        household=household,
-        year=application.year,
+    fields = _revalidated(
+        application,
+        household,
         amount=amount,
         amount_reason=amount_reason,
         out_of_pocket=out_of_pocket,
         student=student,
         months=months,
-        exclude=application.pk,
         cash=cash,
         goods_value=goods_value,
         goods_description=goods_description,
