@@ -79,6 +79,16 @@ def _roots(paths: list[str]) -> list[str]:
     return roots
 
 
+def covers_everything(granted: list[Membership]) -> bool:
+    """Do these memberships sit at every root union, so they cover every row?
+    Then a list needs no scope filter (and no join to the unions) at all."""
+    tops = {m.unit.path for m in granted if m.unit.parent_id is None}
+    if not tops:
+        return False
+    roots = Unit.objects.filter(parent__isnull=True).values_list("path", flat=True)
+    return set(roots) <= tops
+
+
 def scope_q(user: User, actions: tuple[str, ...], prefix: str) -> Q | None:
     """Rows whose unit (reached through `prefix`) lies in the units where the
     user holds any of `actions`; None when the user holds none of them."""

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.masking import mask_name
+from accounts.paging import CURSOR_PARAMS, list_query, paginate
 from accounts.scoping import can_unmask, covers, has_action, require_action, units_for
 from accounts.web import attach_errors as _attach_errors
 from accounts.web import query_without_page as _query
@@ -158,7 +159,7 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         flt = form.to_filter() if form.is_bound else selectors.EntryFilter()
         entries = selectors.ledger_entries(fund, flt)
-    page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, entries, LEDGER_PAGE_SIZE)
     on_page = list(page.object_list)
     targets = selectors.transfer_targets(on_page)
     can_manage = covers(user, MANAGE, fund.unit)
@@ -187,11 +188,12 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": rows,
-        "query": _query(request),
+        "query": list_query(request),
         "can_manage": can_manage,
         "can_transfer": can_manage and fund.restriction == Restriction.NONE,
         "restricted_household": restricted_household,
-        "filtered": bool(form.is_bound and any(v for k, v in request.GET.items() if k != "page")),
+        "filtered": form.is_bound
+        and any(v for k, v in request.GET.items() if k not in CURSOR_PARAMS),
     }
     return render(request, "funds/fund_detail.html", context)
 

@@ -16,7 +16,7 @@ from ..models import Cause, FileCategory, Household, HouseholdStatus, Member, Ti
 from ..selectors.households import HouseholdFilter
 from ..services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from ..uploads import checked_upload
-from .fields import UnitChoiceField, bank_account_value, non_negative, phone_value
+from .fields import FastSelect, UnitChoiceField, bank_account_value, non_negative, phone_value
 
 
 class HouseholdForm(forms.ModelForm):
@@ -184,10 +184,16 @@ class HouseholdFilterForm(forms.Form):
     )
     unit = UnitChoiceField(queryset=Unit.objects.none(), required=False, label=gettext_lazy("工会"))
     tier = forms.ModelChoiceField(
-        queryset=Tier.objects.all(), required=False, label=gettext_lazy("困难类别")
+        queryset=Tier.objects.all(),
+        required=False,
+        label=gettext_lazy("困难类别"),
+        widget=FastSelect,
     )
     cause = forms.ModelChoiceField(
-        queryset=Cause.objects.all(), required=False, label=gettext_lazy("致困原因")
+        queryset=Cause.objects.all(),
+        required=False,
+        label=gettext_lazy("致困原因"),
+        widget=FastSelect,
     )
     # Plain choices read once: checking a chosen category then costs no
     # second query, and the list page keeps its fixed budget.
@@ -196,12 +202,14 @@ class HouseholdFilterForm(forms.Form):
         required=False,
         empty_value=None,
         label=gettext_lazy("档案分类"),
+        widget=FastSelect,
         error_messages={"invalid_choice": gettext_lazy("所选档案分类不存在。")},
     )
     status = forms.ChoiceField(
         choices=[("", gettext_lazy("全部状态")), *HouseholdStatus.choices],
         required=False,
         label=gettext_lazy("状态"),
+        widget=FastSelect,
     )
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:

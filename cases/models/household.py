@@ -239,6 +239,9 @@ class Household(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["unit", "status"], name="household_unit_status_idx"),
+            # A union's files newest first: a scoped list's page (and any
+            # deep one, by keyset) read in order off the index.
+            models.Index(fields=["unit", "-id"], name="household_unit_id_idx"),
             models.Index(fields=["tier", "status"], name="household_tier_idx"),
             models.Index(fields=["main_cause"], name="household_cause_idx"),
         ]

@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThan
 
 from accounts.models import Unit, User
 from accounts.paging import paged
-from accounts.scoping import covers, get_scoped, require_action, unit_q, units_for
+from accounts.scoping import (
+    covers,
+    covers_everything,
+    get_scoped,
+    require_action,
+    unit_q,
+    units_for,
+)
 
 from .. import clock
 from ..models import Helper, HelperPerson, Household, Visit, VisitPhoto
@@ -43,16 +50,18 @@ ROW_FIELDS = (
 
 
 def _active() -> QuerySet[Helper]:
+    # The base date by name, so the pager's 下一页 can carry it (?after=).
     return (
         Helper.objects.filter(end_on__isnull=True, household__status=S.FILED)
         .select_related("household", "household__unit", "user", "person")
         .only(*ROW_FIELDS)
+        .annotate(due_base=BASE)
     )
 
 
 def my_households(user: User) -> QuerySet[Helper]:
     """The user's own active pairings, the longest-waiting (so the overdue) first."""
-    return _active().filter(user=user).order_by(BASE.asc(), "id")
+    return _active().filter(user=user).order_by("due_base", "id")
 
 
 def overdue_helpers(user: User, unit: Unit | None, cutoff: datetime.date) -> QuerySet[Helper]:
@@ -63,9 +72,11 @@ def overdue_helpers(user: User, unit: Unit | None, cutoff: datetime.date) -> Que
         if not covers(user, "household.view", unit):
             return Helper.objects.none()
         scope = unit_q([unit.path], prefix="household__unit__")
+    elif covers_everything(granted):
+        scope = Q()  # a role at the root: no join to the unions at all
     else:
         scope = unit_q([m.unit.path for m in granted], prefix="household__unit__")
-    return _active().filter(scope, LessThan(BASE, cutoff)).order_by(BASE.asc(), "id")
+    return _active().filter(scope, LessThan(BASE, cutoff)).order_by("due_base", "id")
 
 
 def filter_units(user: User) -> QuerySet[Unit]:

@@ -14,6 +14,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.paging import paginate
 from accounts.scoping import can_unmask, covers, require_action
 from accounts.web import attach_errors as _attach_errors
 
@@ -154,13 +155,18 @@ def _page(request: HttpRequest, queryset: Any) -> Any:
     return Paginator(queryset, settings.HOUSEHOLD_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _big_page(request: HttpRequest, queryset: Any) -> Any:
+    """Lists that grow with the households: a capped count, keyset links."""
+    return paginate(request, queryset, settings.HOUSEHOLD_PAGE_SIZE, noun="户")
+
+
 @login_required
 @require_GET
 def my_households(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     require_action(user, "household.view")
     months = followup.visit_interval()
-    page = _page(request, selectors.my_households(user))
+    page = _big_page(request, selectors.my_households(user))
     rows = selectors.due_rows(page.object_list, months, clock.today())
     context = {"page": page, "rows": rows, "interval": months}
     return render(request, "cases/followup/my_households.html", context)
@@ -180,17 +186,9 @@ def overdue_visits(request: HttpRequest) -> HttpResponse:
         unit = form.cleaned_data.get("unit") if form.is_bound else None
         cutoff = followup.visit_cutoff(today, months)
         helpers = selectors.overdue_helpers(user, unit, cutoff)
-    page = _page(request, helpers)
+    page = _big_page(request, helpers)
     rows = selectors.due_rows(page.object_list, months, today)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "rows": rows,
-        "interval": months,
-        "query": query.urlencode(),
-    }
+    context = {"form": form, "page": page, "rows": rows, "interval": months}
     return render(request, "cases/followup/overdue_visits.html", context)
 
 

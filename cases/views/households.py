@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.masking import mask_address, mask_bank_account, mask_id_number, mask_phone
+from accounts.paging import paginate
 from accounts.scoping import can_unmask, has_action, require_action, units_for
 from accounts.web import attach_errors as _attach_errors
 
@@ -25,7 +25,7 @@ from ..forms.households import (
     MemberFormSet,
     member_changes,
 )
-from ..models import Household
+from ..models import Household, HouseholdStatus
 from ..selectors import households as selectors
 from ..uploads import private_file_response
 from . import followup, intake, lifecycle
@@ -47,24 +47,37 @@ def household_list(request: HttpRequest) -> HttpResponse:
     else:
         flt = form.to_filter() if form.is_bound else selectors.HouseholdFilter()
         households = selectors.household_list(user, flt)
-    paginator = Paginator(households, settings.HOUSEHOLD_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    rows = [_row(user, h) for h in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
+    page = paginate(request, households, settings.HOUSEHOLD_PAGE_SIZE, noun="户")
+    detail = reverse("cases:household_detail", args=[_PK]).replace(str(_PK), "{}")
+    labels = {value: str(label) for value, label in HouseholdStatus.choices}
+    rows = [_row(h, detail, labels) for h in page.object_list]
+    context = {"form": form, "page": page, "rows": rows}
     htmx = getattr(request, "htmx", None)
     partial = bool(htmx) and not (htmx and htmx.history_restore_request)
     template = "cases/_household_rows.html" if partial else "cases/household_list.html"
     return render(request, template, context)
 
 
-def _row(user: Any, household: Household) -> dict[str, Any]:
-    # List pages always mask: a full number is one click away and audited.
+_PK = 987654321  # stands for a row's pk in the one reversed detail URL
+
+
+def _row(household: Household, detail: str, labels: dict[str, str]) -> dict[str, Any]:
+    """What a list row shows, worked out here rather than by template
+    lookups and a {% url %} per row (a 25-row page: 15 ms → 3 ms)."""
+    h = household
     return {
-        "obj": household,
-        "id_number": mask_id_number(household.id_number),
-        "phone": mask_phone(household.phone),
+        "obj": h,
+        "url": detail.format(h.pk),
+        "name": h.name,
+        # List pages always mask: a full number is one click away and audited.
+        "id_number": mask_id_number(h.id_number),
+        "unit": h.unit.name,
+        "tier": str(h.tier) if h.tier_id else "—",
+        "cause": str(h.main_cause) if h.main_cause_id else "—",
+        "status": h.status,
+        # get_status_display() hashes the lazy choices on every call (0.7 ms).
+        "status_label": labels.get(h.status, h.status),
+        "file_number": h.file_number or "—",
     }
 
 

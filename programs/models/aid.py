@@ -141,6 +141,12 @@ class Application(models.Model):
             models.Index(fields=["household", "year"], name="application_household_year"),
             models.Index(fields=["program", "year"], name="application_program_year"),
             models.Index(fields=["status", "drafted_at"], name="application_status_idx"),
+            # 待我审批 newest first, page by page (keyset on drafted_at, id).
+            models.Index(
+                fields=["-drafted_at", "-id"],
+                name="application_awaiting_idx",
+                condition=Q(status__in=["pending", "pending_parent"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -17,7 +17,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from accounts.models import Unit, User
 from accounts.money import ZERO, yuan
 from accounts.paging import paged
-from accounts.scoping import get_scoped, require_action, roles_for, unit_q, units_for
+from accounts.scoping import (
+    covers_everything,
+    get_scoped,
+    require_action,
+    roles_for,
+    unit_q,
+    units_for,
+)
 from cases.models import Household
 
 from ..models import (
@@ -89,15 +96,21 @@ def awaiting_q(user: User) -> Q:
     """Applications waiting at a level this chair may decide: 待审批 in a
     union the chair covers, 待上级审批 where the chair covers the parent union.
     The drafter and a chair who decided before are left out."""
-    paths = [m.unit.path for m in roles_for(user, DECIDE)]
+    granted = roles_for(user, DECIDE)
+    paths = [m.unit.path for m in granted]
     if not paths:
         return Q(pk__in=[])
+    decided = Decision.objects.filter(
+        application=OuterRef("pk"), submission=OuterRef("submission"), actor=user
+    )
+    if covers_everything(granted):
+        # The chair of every root union decides at every level; an
+        # application waits for a parent union only where there is one.
+        level = Q(status__in=[S.PENDING, S.PENDING_PARENT])
+        return level & ~Q(drafted_by=user) & ~Q(Exists(decided))
     units = _units(paths)
     level = (Q(status=S.PENDING) & Q(household__unit__in=units)) | (
         Q(status=S.PENDING_PARENT) & Q(household__unit__parent__in=units)
-    )
-    decided = Decision.objects.filter(
-        application=OuterRef("pk"), submission=OuterRef("submission"), actor=user
     )
     return level & ~Q(drafted_by=user) & ~Q(Exists(decided))
 
@@ -115,7 +128,10 @@ class ApplicationFilter:
 
 def application_list(user: User, flt: ApplicationFilter) -> QuerySet[Application]:
     granted = require_action(user, VIEW)
-    qs = Application.objects.filter(household__unit__in=_units([m.unit.path for m in granted]))
+    if covers_everything(granted):
+        qs = Application.objects.all()  # every union: no scope join
+    else:
+        qs = Application.objects.filter(household__unit__in=_units([m.unit.path for m in granted]))
     if flt.unit_id is not None:
         unit = units_for(user, VIEW).filter(pk=flt.unit_id).first()
         if unit is None:

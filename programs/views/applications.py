@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.masking import mask_bank_account, mask_id_number
+from accounts.paging import paginate
 from accounts.scoping import has_action, require_action, units_for
 from cases import clock
 from cases.selectors.households import get_household_for
@@ -95,14 +95,11 @@ def application_list(request: HttpRequest) -> HttpResponse:
             unit_id=data["unit"].pk if data.get("unit") else None,
         )
         applications = selectors.application_list(user, flt)
-    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = paginate(request, applications, PAGE_SIZE)
     context = {
         "form": form,
         "page": page,
-        "rows": list(page.object_list),
-        "query": query.urlencode(),
+        "rows": page.object_list,
         "mine": mine,
         "is_chair": is_chair,
     }

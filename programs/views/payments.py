@@ -19,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from accounts.masking import mask_bank_account
+from accounts.paging import list_query, paginate
 from accounts.scoping import can_unmask, covers, require_action
 from accounts.web import attach_errors as _attach_errors
 from accounts.web import query_without_page as _query
@@ -65,7 +66,7 @@ def _queue_context(request: HttpRequest, user: Any, batch_form: BatchPayForm) ->
     else:
         flt = filter_form.to_filter() if filter_form.is_bound else selectors.QueueFilter()
         applications = selectors.payment_queue(user, flt)
-    page = Paginator(applications, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, applications, QUEUE_PAGE_SIZE, count=False)
     chosen = batch_form.chosen() if batch_form.is_bound else set()
     rows = [
         {
@@ -82,7 +83,7 @@ def _queue_context(request: HttpRequest, user: Any, batch_form: BatchPayForm) ->
         "page": page,
         "rows": rows,
         "queue_total": selectors.queue_total(applications),
-        "query": _query(request),
+        "query": list_query(request),
     }
 
 

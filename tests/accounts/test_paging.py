@@ -104,3 +104,30 @@ def test_paged_slices_like_the_queryset(dave, ledger):
     for start, stop in ((0, 7), (5, 12), (120, 200), (300, 310)):
         assert [e.pk for e in two_step[start:stop]] == [e.pk for e in plain[start:stop]]
     assert two_step.count() == plain.count() == 130
+
+
+@pytest.mark.django_db
+def test_next_links_walk_the_ledger_in_order(as_user, dave, ledger):
+    """下一页 carries the last entry's date and id: the walk sees every entry
+    once, in the ledger's order, each page at the cost of the first."""
+    client = as_user(dave)
+    url = reverse("funds:fund_detail", args=[ledger.pk])
+    expected = list(
+        LedgerEntry.objects.filter(fund=ledger)
+        .order_by("-occurred_on", "-id")
+        .values_list("pk", flat=True)
+    )
+    seen, costs, query = [], set(), ""
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{url}?{query}")
+        seen += [row["entry"].pk for row in response.context["rows"]]
+        costs.add(len(queries))
+        page = response.context["page"]
+        if not page.has_next:
+            break
+        query = page.next_query
+        assert "after=" in query
+    assert seen == expected and len(costs) == 1
+    # The export links keep the filters but not the place in the ledger.
+    assert "after" not in response.context["query"]

@@ -118,10 +118,14 @@ def test_the_category_filter_costs_the_same_for_any_number_of_files(
         client.get(url, params)
     bulk_households(units["a1"], 270, start=30)
     tag_all()
+    with CaptureQueriesContext(connection) as many:
+        client.get(url, params)
+    assert len(few) == len(many)
+    # A deep page by number: its keys first, then its rows (accounts.paging).
     with django_assert_max_num_queries(LIST_BUDGET), CaptureQueriesContext(connection) as many:
         response = client.get(url, {**params, "page": "3"})
     assert len(response.context["rows"]) == 25
     assert response.context["page"].paginator.count == 150
-    assert len(few) == len(many)
+    assert len(many) <= len(few) + 1
     count_sql = next(q["sql"] for q in many.captured_queries if "COUNT(" in q["sql"])
     assert "EXISTS" in count_sql and "DISTINCT" not in count_sql
