@@ -18,7 +18,9 @@ the city union) a fresh random password and a TOTP device each. Approvals,
 payments and visits are real writes: a run uses up some of the approval and
 payment queues. Per level it prints `u<N>_rps`, `u<N>_p50_ms`,
 `u<N>_p95_ms`, `u<N>_requests` and `u<N>_errors` as `name: value` lines,
-sign-ins excluded.
+sign-ins excluded: users start `--spawn-rate` a second (10) and sign in as
+they start, and locust resets its figures once the last one has started, so
+each level is measured for `--seconds` with all of its users at work.
 
 Plain HTTP on 127.0.0.1 only: DJANGO_SECURE_SSL_REDIRECT=False and
 DJANGO_SECURE_HSTS_SECONDS=0 for the server; the cookies stay Secure and the
@@ -28,6 +30,7 @@ locust client sends them to 127.0.0.1 regardless.
 import argparse
 import csv
 import json
+import math
 import os
 import secrets
 import socket
@@ -45,6 +48,7 @@ BIN = Path(sys.executable).parent
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 SAMPLE_HOUSEHOLDS = 2000
 ROLES = ("caseworker", "chair", "finance")
+DEFAULT_SPAWN_RATE = 10.0  # users started a second: ten sign-ins a second
 
 
 def say(message: str) -> None:
@@ -199,12 +203,16 @@ def run_level(
     """One locust run; the 'Aggregated' row of its stats CSV."""
     prefix = workdir / f"u{users}"
     env = dict(os.environ, LOAD_PLAN=str(plan), LOAD_OFFSET=str(offset))
-    rate = args.spawn_rate or users
+    rate = args.spawn_rate
+    # Everyone signs in while spawning (Argon2, the second factor): the
+    # figures are reset once the last user has started, so they describe
+    # the level itself, for `--seconds` after spawning.
+    spawning = math.ceil(users / rate)
     subprocess.run(  # noqa: S603
         [
             str(BIN / "locust"), "-f", str(BASE_DIR / "bench" / "locustfile.py"),
-            "--headless", "-u", str(users), "-r", str(rate),
-            "--run-time", f"{args.seconds}s", "--stop-timeout", "10",
+            "--headless", "-u", str(users), "-r", str(rate), "--reset-stats",
+            "--run-time", f"{args.seconds + spawning}s", "--stop-timeout", "10",
             "--host", f"http://127.0.0.1:{port}",
             "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
         ],
@@ -227,10 +235,14 @@ def main() -> None:
     parser.add_argument("--worker-model", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--threads", type=int, default=4, help="per worker, gthread only")
-    parser.add_argument("--spawn-rate", type=float, default=0, help="users started a second")
+    parser.add_argument(
+        "--spawn-rate", type=float, default=DEFAULT_SPAWN_RATE, help="users started a second"
+    )
     parser.add_argument("--database", default="hardship_scale")
     args = parser.parse_args()
     levels = [int(u) for u in args.users.split(",") if u.strip()]
+    if args.spawn_rate <= 0:
+        raise SystemExit("--spawn-rate: give a number of users a second above 0")
     if not levels or min(levels) < 1:
         raise SystemExit("--users: give one or more whole numbers above 0, e.g. 50,100,200")
 

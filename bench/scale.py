@@ -14,10 +14,13 @@ intake notices. Then it times the pages as the person who uses each one
 (40 requests, server time through Django's test client, p50/p95 and the
 query count), with the Django admin changelist and a bare psycopg query on
 the same rows as baselines in the same run. `--reuse` skips the build and
-times an already-built database. Each figure is printed as `name: value`.
+times an already-built database (migrated first, for indexes added since).
+The database gets the settings docs/operations.md recommends (JIT off,
+`random_page_cost`, `work_mem`). Each figure is printed as `name: value`.
 """
 
 import argparse
+import contextlib
 import datetime
 import math
 import os
@@ -26,7 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -583,6 +586,52 @@ def build_notices(count: int) -> dict[str, int]:
     return {"notices": notices.finish(), "notice_entries": entries.finish()}
 
 
+# The tables COPY fills: their secondary indexes are built once after the
+# rows are in (a bulk load's usual order) rather than entry by entry.
+BULK_TABLES = (
+    "cases_household",
+    "cases_member",
+    "cases_household_secondary_causes",
+    "cases_helper",
+    "cases_helperperson",
+    "cases_visit",
+    "programs_application",
+    "programs_decision",
+    "programs_aidpayment",
+    "funds_ledgerentry",
+    "cases_noticeentry",
+)
+
+
+@contextlib.contextmanager
+def indexes_after(figures: list[tuple[str, object]]) -> Iterator[None]:
+    """Drop the secondary indexes of BULK_TABLES, and create them again
+    (the same definitions, read from pg_indexes) when the rows are in.
+    Indexes that back a constraint (primary keys, UNIQUE) stay."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+            " JOIN pg_class c ON c.relname = i.indexname"
+            " WHERE i.schemaname = 'public' AND i.tablename = ANY(%s)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)",
+            [list(BULK_TABLES)],
+        )
+        indexes = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    say(f"create {len(indexes)} indexes")
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)  # the database's own text, read above
+    figures.append(("build_indexes_s", round(time.perf_counter() - began, 1)))
+    figures.append(("indexes_built_after", len(indexes)))
+
+
 def build(households: int) -> list[tuple[str, object]]:
     """Every build phase, timed; returns the figures."""
     from django.core.management import call_command
@@ -611,11 +660,12 @@ def build(households: int) -> list[tuple[str, object]]:
     build_started = time.perf_counter()
     units, _s = phase("units", lambda: build_units(households))
     phase("people", lambda: build_people(units))
-    _made, seconds = phase("households", lambda: build_households(households))
-    figures.append(("build_households_per_s", round(households / seconds)))
-    phase("helpers_visits", lambda: build_helpers_and_visits(units))
-    phase("money", lambda: build_money(round(households * APPLICATION_SHARE)))
-    phase("notices", lambda: build_notices(max(10, households // 300)))
+    with indexes_after(figures):
+        _made, seconds = phase("households", lambda: build_households(households))
+        figures.append(("build_households_per_s", round(households / seconds)))
+        phase("helpers_visits", lambda: build_helpers_and_visits(units))
+        phase("money", lambda: build_money(round(households * APPLICATION_SHARE)))
+        phase("notices", lambda: build_notices(max(10, households // 300)))
     say("vacuum analyze")
     began = time.perf_counter()
     with connection.cursor() as cursor:
@@ -624,6 +674,48 @@ def build(households: int) -> list[tuple[str, object]]:
     total = time.perf_counter() - build_started
     figures.append(("build_total_s", round(total, 1)))
     figures.append(("build_all_rows_households_per_s", round(households / total)))
+    return figures
+
+
+def tune(database: str) -> list[tuple[str, object]]:
+    """The database settings docs/operations.md recommends (and `manage.py
+    check_database` checks), set on the bench database so that every new
+    connection has them: JIT off, `random_page_cost` for SSD, `work_mem`
+    for the statistics' sorts. Printed, so a figure says what it ran on."""
+    from django.db import connection
+
+    from accounts.dbcheck import RANDOM_PAGE_COST_RECOMMENDED, WORK_MEM_RECOMMENDED
+
+    settings = {
+        "jit": "off",
+        "random_page_cost": RANDOM_PAGE_COST_RECOMMENDED,
+        "work_mem": WORK_MEM_RECOMMENDED,
+    }
+    with connection.cursor() as cursor:
+        for name, value in settings.items():
+            cursor.execute(f"ALTER DATABASE \"{database}\" SET {name} = '{value}'")
+    connection.close()  # the next connection starts with them
+    return [(f"db_{name}", value) for name, value in settings.items()]
+
+
+def sizes() -> list[tuple[str, object]]:
+    """The database on disk (tables with their indexes and TOAST), for the
+    extrapolation to more households in docs/benchmarks.md."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        (total,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind = 'r' AND n.nspname = 'public'"
+            " ORDER BY 2 DESC LIMIT 8"
+        )
+        biggest = cursor.fetchall()
+    mb = 1024 * 1024
+    figures: list[tuple[str, object]] = [("database_mb", round(total / mb))]
+    figures += [(f"table_mb_{name}", round(size / mb)) for name, size in biggest]
     return figures
 
 
@@ -688,7 +780,9 @@ def pages(url: str, requests: int, only: set[str]) -> list[tuple[str, object]]:
 
     from accounts.models import Unit, User
     from accounts.otp import otp_required
+    from accounts.paging import deep_link
     from cases.models import Household
+    from funds import selectors as fund_selectors
     from funds.models import Fund, LedgerEntry
     from funds.views import LEDGER_PAGE_SIZE
     from programs.models import Application
@@ -738,9 +832,27 @@ def pages(url: str, requests: int, only: set[str]) -> list[tuple[str, object]]:
     ledger_rows = LedgerEntry.objects.filter(fund=fund).count()
     ledger_deep = _deep(ledger_rows, LEDGER_PAGE_SIZE)
     hh = "/households/"
+    # A deep page as a user reaches it: by the 下一页 link of the page before,
+    # which carries that page's last sort key (accounts.paging, keyset).
+    list_deep = deep_link(Household.objects.order_by("-id"), deep, size)
+    approval_deep = deep_link(
+        app_selectors.application_list(city_chair_user, app_selectors.ApplicationFilter(mine=True)),
+        _deep(awaiting, PAGE_SIZE),
+        PAGE_SIZE,
+    )
+    payment_deep = deep_link(
+        pay_selectors.payment_queue(finance_user, pay_selectors.QueueFilter()),
+        _deep(queued, QUEUE_PAGE_SIZE),
+        QUEUE_PAGE_SIZE,
+    )
+    ledger_deep_link = deep_link(
+        fund_selectors.ledger_entries(fund, fund_selectors.EntryFilter()),
+        ledger_deep,
+        LEDGER_PAGE_SIZE,
+    )
     ours: dict[str, tuple[Any, str, str]] = {
         "list_p1": (caseworker, hh, ""),
-        "list_deep": (caseworker, f"{hh}?page={deep}", ""),
+        "list_deep": (caseworker, f"{hh}?{list_deep}", ""),
         "search_surname": (caseworker, f"{hh}?q={surname}", ""),
         "search_name": (caseworker, f"{hh}?q={sample.name}", ""),
         "search_id": (caseworker, f"{hh}?q={sample.id_number}", sample.name),
@@ -749,12 +861,12 @@ def pages(url: str, requests: int, only: set[str]) -> list[tuple[str, object]]:
         "my_households": (helper, "/my-households/", ""),
         "overdue": (caseworker, "/visits/overdue/", ""),
         "approval_p1": (chair, "/aid/applications/", ""),
-        "approval_deep": (chair, f"/aid/applications/?page={_deep(awaiting, PAGE_SIZE)}", ""),
+        "approval_deep": (chair, f"/aid/applications/?{approval_deep}", ""),
         "payment_p1": (finance, "/aid/payments/", ""),
-        "payment_deep": (finance, f"/aid/payments/?page={_deep(queued, QUEUE_PAGE_SIZE)}", ""),
+        "payment_deep": (finance, f"/aid/payments/?{payment_deep}", ""),
         "household_detail": (caseworker, f"{hh}{sample.pk}/", sample.name),
         "ledger_p1": (finance, f"/funds/{fund.pk}/", ""),
-        "ledger_deep": (finance, f"/funds/{fund.pk}/?page={ledger_deep}", ""),
+        "ledger_deep": (finance, f"/funds/{fund.pk}/?{ledger_deep_link}", ""),
         "statistics": (chair, "/reports/statistics/", ""),
     }
     cl = "/admin/cases/household/"
@@ -854,8 +966,14 @@ def main() -> None:
 
         django.setup()
         print_figures([("database", f"postgresql {args.database}")])
-        if not args.reuse:
+        if args.reuse:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)  # indexes added since the build
+        else:
             print_figures(build(args.households))
+        print_figures(tune(args.database))
+        print_figures(sizes())
         if not args.build_only:
             only = {p.strip() for p in args.pages.split(",") if p.strip()}
             print_figures(pages(url, args.requests, only))
