@@ -70,6 +70,9 @@ class Job(models.Model):
             models.Index(
                 fields=["heartbeat_at"], name="job_running_idx", condition=Q(status="running")
             ),
+            # The latest job for a request, whoever started it (statistics
+            # snapshots: one rebuild at a time for everybody).
+            models.Index(fields=["key", "-created_at"], name="job_key_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -99,3 +102,54 @@ class Job(models.Model):
     @property
     def retryable(self) -> bool:
         return self.status == JobStatus.FAILED
+
+
+class StatisticsSnapshot(models.Model):
+    """The statistics of one union (with everything below it), one period
+    and one language, as computed at `built_at` (数据截至). A union too big
+    to count on every request reads its figures from here; a background job
+    (or `manage.py statistics_refresh`) rebuilds it from the rows. `data`
+    holds the tables exactly (amounts as decimal strings), see
+    reports/stats_snapshot.py."""
+
+    unit = models.ForeignKey(
+        "accounts.Unit",
+        verbose_name=gettext_lazy("工会"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    date_from = models.DateField(gettext_lazy("统计期间自"))
+    date_to = models.DateField(gettext_lazy("至"))
+    language = models.CharField(gettext_lazy("语言"), max_length=10)
+    built_at = models.DateTimeField(gettext_lazy("数据截至"))
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    job = models.ForeignKey(
+        Job,
+        verbose_name=gettext_lazy("后台任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    seconds = models.FloatField(gettext_lazy("计算用时（秒）"), default=0)
+    data = models.JSONField(gettext_lazy("统计表"), default=dict)
+
+    class Meta:
+        verbose_name = gettext_lazy("统计快照")
+        verbose_name_plural = gettext_lazy("统计快照")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "date_from", "date_to", "language"],
+                name="statistics_snapshot_one_per_scope",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.date_from}~{self.date_to} {self.language}"

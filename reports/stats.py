@@ -25,7 +25,7 @@ The tables are grouped in `Section`s, the headings of the page and the PDF.
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1044,6 +1044,9 @@ class Section:
 class Statistics:
     scope: Scope
     sections: list[Section]
+    # When the figures were read from the rows: None for figures computed
+    # for this request, the snapshot's time (数据截至) for a stored one.
+    as_of: datetime.datetime | None = None
 
     @property
     def tables(self) -> list[StatTable]:
@@ -1129,37 +1132,61 @@ class Statistics:
         ]
 
 
-def statistics(scope: Scope) -> Statistics:
+def statistics(scope: Scope, progress: Callable[[int, int], None] | None = None) -> Statistics:
     """Every table for the scope, from a fixed number of queries whatever
     the number of households, payments or unions (one for the subtree, two
     for tiers and causes, one per grouped table and one per table's
     households counted once, one each for the file categories and income
     sources, one for the visit interval). Read from the replica when
-    there is one: the figures may be a moment behind, never a write."""
+    there is one: the figures may be a moment behind, never a write.
+    `progress(done, total)` is told after each table (a background job's
+    progress bar)."""
     with reading_from_replica():
-        return _statistics(scope)
+        return _statistics(scope, progress or (lambda done, total: None))
 
 
-def _statistics(scope: Scope) -> Statistics:
+# How many steps `_statistics` reports to its progress callback.
+STEPS = 11
+
+
+def _statistics(scope: Scope, progress: Callable[[int, int], None]) -> Statistics:
+    step = iter(range(1, STEPS + 1))
+
+    def advance() -> None:
+        progress(next(step), STEPS)
+
     roll = rollup(scope.unit)
     tiers, causes = household_tables(scope, roll)
+    advance()
     by_month, by_year = movement_tables(scope)
+    advance()
     grants, goods = handout_tables(scope)
+    advance()
     monthly = show_months(scope)
     files = [tiers, causes, category_table(scope, tiers)]
+    advance()
     files += [by_month, by_year] if monthly else [by_year]
-    aid = [grants, goods, loan_table(scope), claim_table(scope)]
+    aid = [grants, goods, loan_table(scope)]
+    advance()
+    aid.append(claim_table(scope))
+    advance()
     if monthly:
         aid.append(handout_month_table(scope))
-    return Statistics(
-        scope=scope,
-        sections=[
-            Section("households", _("困难职工家庭"), files),
-            Section("aid", _("帮扶资金（补助、实物、借款、互助金分别统计）"), aid),
-            Section("receipts", _("资金收入与收支"), [receipt_table(scope), fund_table(scope)]),
-            Section("visits", _("走访"), [visit_table(scope, roll)]),
-        ],
-    )
+    advance()
+    receipts = receipt_table(scope)
+    advance()
+    funds = fund_table(scope)
+    advance()
+    visits = visit_table(scope, roll)
+    advance()
+    sections = [
+        Section("households", _("困难职工家庭"), files),
+        Section("aid", _("帮扶资金（补助、实物、借款、互助金分别统计）"), aid),
+        Section("receipts", _("资金收入与收支"), [receipts, funds]),
+        Section("visits", _("走访"), [visits]),
+    ]
+    advance()
+    return Statistics(scope=scope, sections=sections)
 
 
 def default_period(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:

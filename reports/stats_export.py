@@ -5,7 +5,8 @@ The PDF goes through `reports.pdf.render_pdf` with
 sections with their tables through the documents' `_table.html`, landscape
 when the period spans several years); the workbook has one sheet per table,
 written with the documents' workbook helpers (frozen header, widths, number
-formats, a bold totals row). Neither computes a figure.
+formats, a bold totals row). Neither computes a figure. Figures read from
+a snapshot (a big union) carry its time, printed as 数据截至 on both.
 """
 
 import io
@@ -44,12 +45,21 @@ def period(stats: Statistics) -> str:
     return period_text(stats.scope.date_from, stats.scope.date_to)
 
 
+def as_of(stats: Statistics) -> str:
+    """数据截至: when a stored snapshot's figures were read; empty for
+    figures counted for this document."""
+    if stats.as_of is None:
+        return ""
+    return timezone.localtime(stats.as_of).strftime("%Y-%m-%d %H:%M")
+
+
 def statistics_pdf(stats: Statistics, doc_number: str) -> bytes:
     context: dict[str, Any] = {
         "title": title(),
         "doc_number": doc_number,
         "scope": scope_text(stats),
         "period": period(stats),
+        "as_of": as_of(stats),
         "charts": stats.charts,
         "sections": [
             {
@@ -73,6 +83,8 @@ def statistics_xlsx(stats: Statistics, doc_number: str) -> bytes:
         (_("范围"), scope_text(stats)),
         (_("统计期间"), period(stats)),
     ]
+    if stats.as_of is not None:
+        facts.append((_("数据截至"), as_of(stats)))
     used: set[str] = set()
     for index, stat in enumerate(stats.tables, 1):
         name = stat.title[:31]

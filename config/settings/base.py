@@ -281,3 +281,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A running job with no progress for this long lost its worker: it is marked
 # failed and its owner may start it again.
 JOB_STALE_AFTER_MINUTES = env.int("JOB_STALE_AFTER_MINUTES", default=15)
+
+# Statistics (reports/stats_snapshot.py): a union whose subtree holds more
+# households than this reads its figures from a snapshot rebuilt in the
+# background (数据截至) instead of counting them on every request; a
+# snapshot older than the age below is shown marked as old while it is
+# rebuilt.
+STATISTICS_LIVE_MAX_HOUSEHOLDS = env.int("STATISTICS_LIVE_MAX_HOUSEHOLDS", default=20000)
+STATISTICS_SNAPSHOT_MAX_AGE_MINUTES = env.int("STATISTICS_SNAPSHOT_MAX_AGE_MINUTES", default=60)

@@ -1,6 +1,10 @@
 """统计: the statistics page and its PDF and workbook.
 
-All three read one `reports.stats.statistics(scope)`, so the numbers agree.
+All three read one `Statistics`, so the numbers agree: counted for the
+request for a small union, read from the union's snapshot for a big one
+(reports/stats_snapshot.py), with the time it was counted (数据截至) on the
+page and on both documents.
+
 Anyone who reads household files (caseworkers, chairs, finance, auditors)
 may see the figures of their own unions: the union filter offers only
 those, and the tables hold counts and sums, never a name.
@@ -9,22 +13,32 @@ those, and the tables hold counts and sums, never a name.
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import URLPattern, path
-from django.utils.http import content_disposition_header
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import audit_record
 from accounts.models import Unit, User
 from accounts.scoping import require_action, units_for
 
+from ..models import JobStatus
 from ..render import CONTENT_TYPES
-from ..stats import MAX_YEARS, Scope, default_period, statistics
+from ..stats import MAX_YEARS, Scope, default_period
 from ..stats_export import number, statistics_pdf, statistics_xlsx
+from ..stats_snapshot import (
+    Current,
+    current_statistics,
+    is_small,
+    last_job,
+    max_age,
+    statistics_rebuild,
+)
 
 VIEW = "household.view"
 
@@ -75,7 +89,9 @@ def _home_unit(user: User) -> Unit:
     return min((m.unit for m in granted), key=lambda u: (u.depth, u.path))
 
 
-def _filter(request: HttpRequest) -> tuple[StatisticsFilter, Scope | None]:
+def _filter(
+    request: HttpRequest, source: QueryDict | None = None
+) -> tuple[StatisticsFilter, Scope | None]:
     user: Any = request.user
     home = _home_unit(user)
     start, end = default_period()
@@ -84,8 +100,9 @@ def _filter(request: HttpRequest) -> tuple[StatisticsFilter, Scope | None]:
         "date_to": end.isoformat(),
         "unit": str(home.pk),
     }
+    given = request.GET if source is None else source
     for key in data:
-        value = request.GET.get(key)
+        value = given.get(key)
         if value:
             data[key] = value
     form = StatisticsFilter(data, user=user)
@@ -95,42 +112,127 @@ def _filter(request: HttpRequest) -> tuple[StatisticsFilter, Scope | None]:
     return form, Scope(cleaned["unit"], cleaned["date_from"], cleaned["date_to"])
 
 
-def _page(request: HttpRequest, form: StatisticsFilter, scope: Scope | None) -> HttpResponse:
-    stats = statistics(scope) if scope is not None else None
-    query = request.GET.urlencode()
+def _scope_query(scope: Scope) -> str:
+    """The scope as a query string: the page, its progress and its rebuild
+    name the same union and period."""
+    return urlencode(
+        {
+            "unit": str(scope.unit.pk),
+            "date_from": scope.date_from.isoformat(),
+            "date_to": scope.date_to.isoformat(),
+        }
+    )
+
+
+def _page(
+    request: HttpRequest,
+    form: StatisticsFilter,
+    scope: Scope | None,
+    current: Current | None = None,
+) -> HttpResponse:
+    if scope is not None and current is None:
+        user = request.user
+        assert isinstance(user, User)
+        current = current_statistics(scope, user)
     return render(
         request,
         "reports/statistics/page.html",
-        {"form": form, "stats": stats, "query": query, "scope": scope},
+        {
+            "form": form,
+            "current": current,
+            "stats": current.stats if current is not None else None,
+            "query": request.GET.urlencode(),
+            "scope": scope,
+            "scope_query": _scope_query(scope) if scope is not None else "",
+            "max_age": int(max_age().total_seconds() // 60),
+        },
     )
 
 
 @login_required
 @require_GET
 def statistics_page(request: HttpRequest) -> HttpResponse:
+    """The figures: counted now for a small union; for a big one its latest
+    snapshot (数据截至), or the progress of the rebuild that makes it."""
     form, scope = _filter(request)
     return _page(request, form, scope)
+
+
+@login_required
+@require_GET
+def statistics_progress(request: HttpRequest) -> HttpResponse:
+    """The rebuild's progress bar, polled by the page (htmx). When the
+    rebuild is done: on a page still waiting for its first figures the
+    browser reloads it (HX-Refresh); on a page showing older figures a
+    link offers the new ones."""
+    form, scope = _filter(request)
+    if scope is None:
+        return _page(request, form, scope)
+    job = last_job(scope)
+    waiting = request.GET.get("wait") == "1"
+    response = render(
+        request,
+        "reports/statistics/_progress.html",
+        {
+            "job": job,
+            "scope": scope,
+            "scope_query": _scope_query(scope),
+            "waiting": waiting,
+        },
+    )
+    if waiting and (job is None or job.status == JobStatus.DONE):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def statistics_rebuild_view(request: HttpRequest) -> HttpResponse:
+    """重新计算: rebuild the scope's snapshot in the background (or join the
+    rebuild under way), then back to the page, which shows its progress."""
+    form, scope = _filter(request, request.POST)
+    if scope is None:
+        return _page(request, form, scope)
+    url = f"{reverse('reports:statistics')}?{_scope_query(scope)}"
+    if is_small(scope.unit):
+        return redirect(url)  # counted on every request: nothing to rebuild
+    user = request.user
+    assert isinstance(user, User)
+    statistics_rebuild(actor=user, scope=scope)
+    messages.success(request, _("已开始重新计算统计数据，完成后自动显示。"))
+    return redirect(url)
 
 
 def _export(request: HttpRequest, fmt: str) -> HttpResponse:
     form, scope = _filter(request)
     if scope is None:
         return _page(request, form, scope)
-    stats = statistics(scope)
+    user = request.user
+    assert isinstance(user, User)
+    # A big union's documents draw the snapshot the page shows, so the
+    # three agree; none yet: the page starts it and shows its progress.
+    current = current_statistics(scope, user, rebuild=False)
+    stats = current.stats
+    if stats is None:
+        messages.info(request, _("统计数据正在后台计算，完成后即可导出。"))
+        return redirect(f"{reverse('reports:statistics')}?{_scope_query(scope)}")
     doc_number = number(stats)
     if fmt == "pdf":
         content = statistics_pdf(stats, doc_number)
     else:
         content = statistics_xlsx(stats, doc_number)
+    changes = {
+        "format": [None, fmt],
+        "document": [None, doc_number],
+        "period": [None, f"{scope.date_from.isoformat()}~{scope.date_to.isoformat()}"],
+    }
+    if stats.as_of is not None:
+        changes["as_of"] = [None, stats.as_of.isoformat()]
     audit_record(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=user,
         action="export.statistics",
         unit=scope.unit,
-        changes={
-            "format": [None, fmt],
-            "document": [None, doc_number],
-            "period": [None, f"{scope.date_from.isoformat()}~{scope.date_to.isoformat()}"],
-        },
+        changes=changes,
     )
     response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
     filename = f"{_('困难职工帮扶统计表')}-{doc_number}.{fmt}"
@@ -156,4 +258,6 @@ urlpatterns: list[URLPattern] = [
     path("statistics/", statistics_page, name="statistics"),
     path("statistics/pdf/", statistics_pdf_view, name="statistics_pdf"),
     path("statistics/xlsx/", statistics_xlsx_view, name="statistics_xlsx"),
+    path("statistics/progress/", statistics_progress, name="statistics_progress"),
+    path("statistics/rebuild/", statistics_rebuild_view, name="statistics_rebuild"),
 ]

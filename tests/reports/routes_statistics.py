@@ -14,4 +14,7 @@ PAGES: dict[str, Page] = {
     "reports:statistics": Page(("GET",), READERS, NO_FILE_ROLE),
     "reports:statistics_pdf": Page(("GET",), READERS, NO_FILE_ROLE),
     "reports:statistics_xlsx": Page(("GET",), READERS, NO_FILE_ROLE),
+    # A big union's snapshot: the rebuild's progress, and 重新计算.
+    "reports:statistics_progress": Page(("GET",), READERS, NO_FILE_ROLE),
+    "reports:statistics_rebuild": Page(("POST",), READERS, NO_FILE_ROLE),
 }
