@@ -12,14 +12,14 @@ PORT ?= 8000
 # Pango lays out PDF text, harfbuzz-subset keeps CJK font embedding fast,
 # Noto CJK supplies the Chinese glyphs (without it Chinese text vanishes).
 RUNTIME_PACKAGES := libpango-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
-TEST_PACKAGES := chromium
+TEST_PACKAGES := chromium nginx
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 PG_URL ?= postgres://postgres@$(PG_HOST):$(PG_PORT)/hardship
 # pytest-xdist: one test process per core (each has its own test database).
 TEST_WORKERS ?= auto
 
-.PHONY: run test lint check test-sqlite test-postgres install system-packages test-system-packages bench clean
+.PHONY: run test lint check test-sqlite test-postgres install system-packages test-system-packages bench cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,12 @@ test: lint check test-sqlite
 	  echo "PostgreSQL answers at $(PG_HOST):$(PG_PORT): running the suite against it too."; \
 	  $(MAKE) --no-print-directory test-postgres; \
 	else echo "No PostgreSQL at $(PG_HOST):$(PG_PORT): the SQLite run above is the whole suite."; fi
+
+# nginx in front of two gunicorn app servers and two workers on one PostgreSQL
+# (hardship_cluster, or DATABASE_URL), as on several servers: docs/operations.md.
+cluster: install
+	$(call ensure_debian_packages,$(RUNTIME_PACKAGES) nginx)
+	$(BIN)/python deploy/cluster.py $(CLUSTER_ARGS)
 
 bench: install
 	$(BIN)/python bench/list_households.py

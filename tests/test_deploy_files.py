@@ -115,7 +115,14 @@ def test_systemd_units_parse(path: Path) -> None:
 
 def test_units_cover_web_worker_and_scheduled_commands() -> None:
     commands = " ".join(p.read_text(encoding="utf-8") for p in UNITS)
-    for command in ("gunicorn config.wsgi", "db_worker", "jobs_sweep", "retention_sweep", "backup"):
+    for command in (
+        "gunicorn config.wsgi",
+        "db_worker",
+        "jobs_sweep",
+        "retention_sweep",
+        "backup",
+        "statistics_refresh",
+    ):
         assert command in commands
     assert "--bind 127.0.0.1:%i" in (DEPLOY / "systemd" / "hardship-web@.service").read_text()
 
