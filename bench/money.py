@@ -109,6 +109,7 @@ def build_money(count: int, applications: int, seed: int, who: dict[str, Any]) -
     from cases.models import Household, HouseholdStatus, Tier
     from funds.models import EntryKind, Fund, LedgerEntry
     from funds.services import income_source
+    from funds.summary import paying_for
     from programs.models import (
         AidPayment,
         Application,
@@ -233,12 +234,12 @@ def build_money(count: int, applications: int, seed: int, who: dict[str, Any]) -
                     owners.append(None)
                     balance += RECEIPT
                 entries.append(
-                    LedgerEntry(
+                    paying_for(LedgerEntry(
                         fund=fund, kind=EntryKind.PAYMENT, direction=-1, amount=app.amount,
                         occurred_on=at.date(), memo=f"{program.name} {name}",
                         household_id=hh_id, reference=f"aid:{app.pk}:1", actor=finance,
                         created_at=at,
-                    )
+                    ), program.pk)
                 )  # fmt: skip
                 owners.append((app, name, bank_name, account))
                 balance -= app.amount

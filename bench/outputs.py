@@ -185,6 +185,7 @@ def fund_with_payments(bench: Bench, count: int) -> Any:
     written in bulk as the payment service writes them one by one."""
     from funds.models import EntryKind, Fund, LedgerEntry
     from funds.services import income_source
+    from funds.summary import paying_for
     from programs.models import AidPayment, Application, ApplicationStatus
 
     finance, program = bench.data["finance"], bench.data["program"]
@@ -216,10 +217,10 @@ def fund_with_payments(bench: Bench, count: int) -> Any:
             for h, a in zip(people, amount, strict=True)
         )  # fmt: skip
         entries = LedgerEntry.objects.bulk_create(
-            LedgerEntry(
+            paying_for(LedgerEntry(
                 fund=fund, kind=EntryKind.PAYMENT, direction=-1, amount=a, occurred_on=PAID_ON,
                 memo=f"{program.name} {h.name}", household=h, actor=finance,
-            )
+            ), program.pk)
             for h, a in zip(people, amount, strict=True)
         )  # fmt: skip
         reversals = {

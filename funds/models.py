@@ -1,15 +1,17 @@
 """Funds and their append-only ledger.
 
-A fund's balance is never stored: it is the sum of its ledger entries. An
+A fund's balance is the sum of its ledger entries, kept added up by day in
+LedgerDay (funds/summary.py) in the same transaction as each entry. An
 entry is never updated or deleted; a mistake is corrected by a reversing
 entry that points at the entry it corrects (and on PostgreSQL a trigger
 refuses UPDATE and DELETE outright: accounts/append_only.py).
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -123,9 +125,26 @@ class EntryKind(models.TextChoices):
     REVERSAL = "reversal", _("冲正")
 
 
+class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list["LedgerEntry"]:
+        """Insert, and add the rows to the fund's day totals (LedgerDay) in
+        the same transaction."""
+        from .summary import count_entries
+
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            count_entries(created, using=self.db)
+        return created
+
+
 class LedgerEntry(models.Model):
     """One movement of money. `direction` is +1 (in) or -1 (out); `amount`
-    is always positive, so the balance is Σ amount × direction."""
+    is always positive, so the balance is Σ amount × direction.
+
+    Inserting an entry (save, objects.create, objects.bulk_create) also adds
+    it to its fund's day totals (LedgerDay) in the same transaction; an
+    insert that goes around the ORM (COPY, accounts.bulk.bulk_insert) calls
+    funds.summary.count_entries or rebuild itself."""
 
     fund = models.ForeignKey(
         Fund, verbose_name=_("资金"), on_delete=models.PROTECT, related_name="entries"
@@ -190,6 +209,8 @@ class LedgerEntry(models.Model):
     )
     created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
 
+    objects = LedgerEntryQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("资金分录")
         verbose_name_plural = _("资金分录")
@@ -229,6 +250,55 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         sign = "+" if self.direction > 0 else "−"
         return f"{self.fund} {sign}{self.amount} {self.memo}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        from .summary import count_entries
+
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+            count_entries([self], using=using)
+
+
+class LedgerDay(models.Model):
+    """A fund's ledger added up by value date (the entries' `occurred_on`),
+    by summary line and by direction: how many entries and how much. Kept in
+    step with LedgerEntry in the same transaction as each insert, so the
+    fund page, the balances and the period summary add up days, not entries
+    (funds/summary.py; `manage.py ledger_summary_rebuild` recounts it).
+
+    `line` is the period summary's grouping: "source:<id>" for receipts
+    and donations, "program:<id>" for an aid payment, "payment" for any
+    other payment, "transfer_in", "transfer_out", and "reversal:<kind>"
+    for a reversal of an entry of that kind. `source` and `program_id`
+    repeat the id in the line, for the labels."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="ledger_days")
+    day = models.DateField(_("发生日期"))
+    line = models.CharField(_("汇总行"), max_length=40)
+    direction = models.SmallIntegerField(_("方向"))
+    source = models.ForeignKey(
+        IncomeSource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # programs.Program's id; no foreign key, so funds depends on nothing of programs.
+    program_id = models.IntegerField(null=True, blank=True)
+    entries = models.PositiveIntegerField(_("笔数"), default=0)
+    amount = models.DecimalField(_("金额（元）"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("资金日汇总")
+        verbose_name_plural = _("资金日汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "day", "line", "direction"], name="ledger_day_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund_id} {self.day} {self.line} {self.direction} {self.amount}"
 
 
 class FinanceRules(models.Model):

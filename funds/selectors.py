@@ -1,8 +1,10 @@
 """Reads of funds and their ledgers, always inside the user's units.
 
-Every money figure a page shows comes from here, added up from ledger rows
-by the database: in and out are the sums of the entries of each direction
-(a reversal counts in the direction it moves money), the balance is in − out.
+Every money figure a page shows comes from here, added up by the database:
+in and out are the sums of the entries of each direction (a reversal counts
+in the direction it moves money), the balance is in − out. Totals, balances
+and the period summary add up the funds' day totals (LedgerDay, kept current
+with every entry: funds/summary.py); the ledger's own pages read the rows.
 """
 
 import datetime
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.db.models import (
     Count,
     Exists,
@@ -32,39 +35,32 @@ from accounts.scoping import get_scoped, require_action, units_for
 from cases.models import Household
 from cases.selectors.households import prefix_q
 
-from .models import EntryKind, Fund, IncomeSource, LedgerEntry
+from .models import EntryKind, Fund, IncomeSource, LedgerDay, LedgerEntry
 
 VIEW = "fund.view"
 MANAGE = "fund.manage"
 
 
-def _sum(direction: int, prefix: str = "entries__") -> Coalesce:
-    return Coalesce(
-        Sum(f"{prefix}amount", filter=Q(**{f"{prefix}direction": direction})),
-        NO_MONEY,
-        output_field=SUM_FIELD,
-    )
-
-
 def _fund_sum(direction: int) -> Coalesce:
-    """One fund's entries of one direction, added up by a subquery that reads
-    the (fund, direction, amount) index."""
-    entries = (
-        LedgerEntry.objects.filter(fund=OuterRef("pk"), direction=direction)
+    """One fund's entries of one direction, added up from its day totals
+    (LedgerDay) by a subquery."""
+    days = (
+        LedgerDay.objects.filter(fund=OuterRef("pk"), direction=direction)
         .order_by()
         .values("fund")
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    return Coalesce(Subquery(entries, output_field=SUM_FIELD), NO_MONEY, output_field=SUM_FIELD)
+    return Coalesce(Subquery(days, output_field=SUM_FIELD), NO_MONEY, output_field=SUM_FIELD)
 
 
 def with_totals(funds: QuerySet[Fund]) -> QuerySet[Fund]:
     """Each fund with `total_in`, `total_out` and `balance`, in the same query.
 
-    Per fund, as subqueries rather than one join over every entry grouped by
-    fund: the pager's count then needs no ledger row at all, and a page adds
-    up the ledgers of its own funds only (bench/money.py)."""
+    Per fund, as subqueries over the fund's day totals (LedgerDay, kept
+    current with every entry: funds/summary.py) rather than over its entries:
+    the pager's count needs no ledger row at all, and a page adds up a few
+    thousand day rows per fund, however many entries it holds."""
     return funds.annotate(total_in=_fund_sum(1), total_out=_fund_sum(-1)).annotate(
         balance=ExpressionWrapper(F("total_in") - F("total_out"), output_field=SUM_FIELD)
     )
@@ -105,9 +101,14 @@ class Totals:
         return yuan(self.total_in - self.total_out)
 
 
+def _direction_sum(direction: int) -> Coalesce:
+    return Coalesce(Sum("amount", filter=Q(direction=direction)), NO_MONEY, output_field=SUM_FIELD)
+
+
 def fund_totals(fund: Fund) -> Totals:
-    row = LedgerEntry.objects.filter(fund=fund).aggregate(
-        total_in=_sum(1, prefix=""), total_out=_sum(-1, prefix="")
+    """In, out and the balance, from the fund's day totals (LedgerDay)."""
+    row = LedgerDay.objects.filter(fund=fund).aggregate(
+        total_in=_direction_sum(1), total_out=_direction_sum(-1)
     )
     return Totals(yuan(row["total_in"]), yuan(row["total_out"]))
 
@@ -213,10 +214,6 @@ def active_sources() -> QuerySet[IncomeSource]:
 
 # -- The period summary: one selector for the fund page, the PDF and the xlsx --------
 
-# The program of an aid payment's entry, reached through the reverse one-to-one
-# of AidPayment.entry: a string lookup, so funds imports nothing of programs.
-PROGRAM = "aid_payment__application__program"
-
 
 @dataclass(frozen=True)
 class SummaryLine:
@@ -276,6 +273,14 @@ class PeriodSummary:
         return yuan(self.opening + self._total(self.lines))
 
 
+def _program_name(field: str) -> Subquery:
+    """The name of a day row's program (programs.Program, looked up by id in
+    the same query: funds imports nothing of programs)."""
+    program = apps.get_model("programs", "Program")
+    names = program.objects.filter(pk=OuterRef("program_id")).values(field)[:1]
+    return Subquery(names)
+
+
 def fund_period_summary(
     fund: Fund, date_from: datetime.date | None, date_to: datetime.date | None
 ) -> PeriodSummary:
@@ -283,34 +288,37 @@ def fund_period_summary(
     moment recorded): the opening balance (every entry before `date_from`),
     receipts by source, aid payments by the application's program (other
     payments on their own line), transfers, reversals by what they reverse,
-    and the closing balance. Two queries whatever the period: the opening
-    sum and one grouped query over the period's entries."""
-    entries = LedgerEntry.objects.filter(fund=fund)
+    and the closing balance. Two queries whatever the period, both over the
+    fund's day totals (LedgerDay: funds/summary.py), not its entries: the
+    opening sum and one grouped query over the period's days."""
+    days = LedgerDay.objects.filter(fund=fund)
     opening = ZERO
     if date_from is not None:
-        row = entries.filter(occurred_on__lt=date_from).aggregate(
+        row = days.filter(day__lt=date_from).aggregate(
             total=Coalesce(Sum(F("amount") * F("direction"), output_field=SUM_FIELD), NO_MONEY)
         )
         opening = yuan(row["total"])
-    period = entries
+    period = days
     if date_from is not None:
-        period = period.filter(occurred_on__gte=date_from)
+        period = period.filter(day__gte=date_from)
     if date_to is not None:
-        period = period.filter(occurred_on__lte=date_to)
+        period = period.filter(day__lte=date_to)
     grouped = (
-        period.values(
-            "kind",
+        period.annotate(
+            program_name=_program_name("name"), program_name_en=_program_name("name_en")
+        )
+        .values(
+            "line",
             "direction",
             "source_id",
             "source__name",
             "source__name_en",
             "source__sort_order",
-            f"{PROGRAM}_id",
-            f"{PROGRAM}__name",
-            f"{PROGRAM}__name_en",
-            "reverses__kind",
+            "program_id",
+            "program_name",
+            "program_name_en",
         )
-        .annotate(n=Count("pk"), total=Sum("amount"))
+        .annotate(n=Sum("entries"), total=Sum("amount"))
         .order_by()
     )
     kinds = dict(EntryKind.choices)
@@ -319,33 +327,31 @@ def fund_period_summary(
     transfers: dict[Any, list[Any]] = {}
     reversals: dict[Any, list[Any]] = {}
     for g in grouped:
-        kind, direction, n, total = g["kind"], g["direction"], g["n"], g["total"]
-        if kind in (EntryKind.RECEIPT, EntryKind.DONATION):
+        line, direction, n, total = g["line"], g["direction"], g["n"], g["total"]
+        head, _sep, tail = line.partition(":")
+        if not n:
+            continue
+        if head == "source":
             key: tuple[Any, ...] = (g["source__sort_order"] or 0, g["source_id"] or 0)
             label = pick_name(g["source__name"], g["source__name_en"]) or _("（未注明来源）")
             bucket = receipts
-        elif kind == EntryKind.PAYMENT:
-            program = g[f"{PROGRAM}_id"]
+        elif head in ("program", "payment"):
+            program = g["program_id"]
             # Aid payments by program first (by name), then other payments.
-            key = (0, g[f"{PROGRAM}__name"], program) if program else (1, "", 0)
-            label = (
-                pick_name(g[f"{PROGRAM}__name"], g[f"{PROGRAM}__name_en"])
-                if program
-                else _("其他支出")
-            )
+            key = (0, g["program_name"], program) if program else (1, "", 0)
+            label = pick_name(g["program_name"], g["program_name_en"]) if program else _("其他支出")
             bucket = payments
-        elif kind in (EntryKind.TRANSFER_IN, EntryKind.TRANSFER_OUT):
+        elif head in (EntryKind.TRANSFER_IN, EntryKind.TRANSFER_OUT):
             key = (direction * -1,)
-            label = str(kinds[kind])
+            label = str(kinds[head])
             bucket = transfers
         else:
-            reversed_kind = g["reverses__kind"] or ""
-            key = (direction * -1, reversed_kind)
-            label = _("冲正%(k)s") % {"k": kinds.get(reversed_kind, "")}
+            key = (direction * -1, tail)
+            label = _("冲正%(k)s") % {"k": kinds.get(tail, "")}
             bucket = reversals
-        line = bucket.setdefault(key, [label, 0, ZERO, direction])
-        line[1] += n
-        line[2] += Decimal(total)
+        entry = bucket.setdefault(key, [label, 0, ZERO, direction])
+        entry[1] += n
+        entry[2] += Decimal(total)
 
     def lines(group: str, bucket: dict[Any, list[Any]]) -> list[SummaryLine]:
         return [

@@ -28,10 +28,12 @@ from .models import (
     FinanceRules,
     Fund,
     IncomeSource,
+    LedgerDay,
     LedgerEntry,
     PayerKind,
     Restriction,
 )
+from .summary import paying_for
 
 FINANCE = "fund.manage"
 # A reversal's memo is "冲正：<reason>" in a 200-character column.
@@ -46,7 +48,12 @@ DEFAULT_BACKDATE_DAYS = 60
 
 
 def balance_of(fund: Fund) -> Decimal:
-    total = fund.entries.aggregate(total=Sum(F("amount") * F("direction")))["total"]
+    """The fund's balance, added up from its day totals (LedgerDay), which
+    every entry updates in its own transaction: under the fund lock taken by
+    the posting services it is the balance the next entry sees."""
+    total = LedgerDay.objects.filter(fund=fund).aggregate(total=Sum(F("amount") * F("direction")))[
+        "total"
+    ]
     return yuan(total)
 
 
@@ -379,12 +386,14 @@ def payment_post(
     reference: str | None = None,
     date_field: str = "occurred_on",
     allow_any_past_date: bool = False,
+    program_id: int | None = None,
 ) -> LedgerEntry:
     """Money paid out of a fund. The fund row is locked first; the balance
     after the payment may not be negative. `occurred_on` is the value date
     (the day the money reached the card or the cash was handed over), inside
     the union's back-dating window (`check_value_date`); `allow_any_past_date`
-    is for the history import only."""
+    is for the history import only. `program_id` names the program of the
+    application an aid payment pays (its line in the period summary)."""
     first = _existing(reference)
     if first is not None:
         return first
@@ -405,20 +414,19 @@ def payment_post(
     if value > available:
         message = _("资金余额不足：可用 %(b)s 元，需支付 %(a)s 元。") % {"b": available, "a": value}
         raise ValidationError({"amount": message})
-    entry = _write(
-        LedgerEntry(
-            fund=fund,
-            kind=EntryKind.PAYMENT,
-            direction=-1,
-            amount=value,
-            occurred_on=on,
-            date_reason=date_reason,
-            memo=memo or _("支出"),
-            household=household,
-            reference=reference,
-            actor=actor,
-        )
+    payment = LedgerEntry(
+        fund=fund,
+        kind=EntryKind.PAYMENT,
+        direction=-1,
+        amount=value,
+        occurred_on=on,
+        date_reason=date_reason,
+        memo=memo or _("支出"),
+        household=household,
+        reference=reference,
+        actor=actor,
     )
+    entry = _write(paying_for(payment, program_id))
     audit_record(
         actor=actor,
         action="ledger.payment",

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -154,6 +155,7 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     fund = selectors.get_fund_for(user, pk)
     form = EntryFilterForm(request.GET or None, fund=fund)
+    entries: QuerySet[LedgerEntry]
     if form.is_bound and not form.is_valid():
         entries = LedgerEntry.objects.none()
     else:

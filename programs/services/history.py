@@ -52,6 +52,7 @@ from cases.import_sheet import EXAMPLE_ID, MIGRATE_MAX_BYTES, CellError, Sheet, 
 from cases.models import Household, HouseholdStatus
 from cases.services.imports import ImportRejected, ImportReport, _common_unit
 from funds.models import EntryKind, Fund, LedgerEntry, Restriction
+from funds.summary import count_rows
 
 from ..history_sheet import HEADERS, KEYS, READERS, REQUIRED, read_history_sheet
 from ..models import (
@@ -614,22 +615,25 @@ def _write(*, actor: User, rows: list[Row], source_label: str) -> None:
             for row in rows
         ],
     )
-    entry_ids = _insert(
-        LedgerEntry,
-        [
-            {
-                "fund_id": row.fund.pk,  # type: ignore[union-attr]
-                "kind": EntryKind.PAYMENT.value,
-                "direction": -1,
-                "amount": row.values["金额"],
-                "occurred_on": row.values["发放日期"],
-                "memo": (memo % {"p": row.program.name, "h": row.household["name"]})[:200],  # type: ignore[union-attr,index]
-                "household_id": row.household["pk"],  # type: ignore[index]
-                "date_reason": date_reason,
-                "actor_id": actor.pk,
-            }
-            for row in rows
-        ],
+    entry_rows = [
+        {
+            "fund_id": row.fund.pk,  # type: ignore[union-attr]
+            "kind": EntryKind.PAYMENT.value,
+            "direction": -1,
+            "amount": row.values["金额"],
+            "occurred_on": row.values["发放日期"],
+            "memo": (memo % {"p": row.program.name, "h": row.household["name"]})[:200],  # type: ignore[union-attr,index]
+            "household_id": row.household["pk"],  # type: ignore[index]
+            "date_reason": date_reason,
+            "actor_id": actor.pk,
+        }
+        for row in rows
+    ]
+    entry_ids = _insert(LedgerEntry, entry_rows)
+    # The fund's day totals, in this transaction (bulk_insert skips the model).
+    count_rows(
+        {**entry, "program_id": row.program.pk}  # type: ignore[union-attr]
+        for entry, row in zip(entry_rows, rows, strict=True)
     )
     payments = []
     for row, application_id, entry_id in zip(rows, application_ids, entry_ids, strict=True):

@@ -144,6 +144,7 @@ def pay(
         reference=f"aid:{application.pk}:{attempt}",
         date_field="paid_on",
         allow_any_past_date=allow_any_past_date,
+        program_id=application.program_id,
     )
     payment = AidPayment(
         application=application,

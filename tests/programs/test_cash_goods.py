@@ -279,6 +279,7 @@ def test_aid_notice_of_five_thousand_households_goes_to_background_jobs(
     from cases import clock
     from cases.models import Household
     from funds.models import EntryKind, LedgerEntry
+    from funds.summary import paying_for
     from tests.cases.test_notice_scale import evaluated
 
     households = evaluated(units["a"], 5000)
@@ -292,10 +293,10 @@ def test_aid_notice_of_five_thousand_households_goes_to_background_jobs(
         for h in households
     )  # fmt: skip
     entries = LedgerEntry.objects.bulk_create(
-        LedgerEntry(
+        paying_for(LedgerEntry(
             fund=fund, kind=EntryKind.PAYMENT, direction=-1, amount=D("1000"),
             occurred_on=today, memo="送温暖", household=h, actor=dave,
-        )
+        ), warmth.pk)
         for h in households
     )  # fmt: skip
     AidPayment.objects.bulk_create(

@@ -28,6 +28,7 @@ from cases.models import (
 )
 from funds import services as ledger
 from funds.models import EntryKind, Fund, LedgerEntry
+from funds.summary import paying_for
 from programs.models import (
     AidPayment,
     Application,
@@ -193,10 +194,10 @@ def bulk_payments(
         for _ in range(count)
     )  # fmt: skip
     entries = LedgerEntry.objects.bulk_create(
-        LedgerEntry(
+        paying_for(LedgerEntry(
             fund=fund, kind=EntryKind.PAYMENT, direction=-1, amount=value, occurred_on=TODAY,
             memo=f"{program.name} {household.name}", household=household, actor=dave,
-        )
+        ), program.pk)
         for _ in range(count)
     )  # fmt: skip
     AidPayment.objects.bulk_create(
