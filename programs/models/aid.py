@@ -147,6 +147,24 @@ class Application(models.Model):
                 name="application_awaiting_idx",
                 condition=Q(status__in=["pending", "pending_parent"]),
             ),
+            # 待发放 oldest application first (keyset on id): the whole queue,
+            # one program's…
+            models.Index(
+                fields=["id"],
+                name="application_payable_idx",
+                condition=Q(status="approved"),
+            ),
+            models.Index(
+                fields=["program", "id"],
+                name="application_payable_prog_idx",
+                condition=Q(status="approved"),
+            ),
+            # …and one union's: its households' payable applications.
+            models.Index(
+                fields=["household"],
+                name="application_payable_house_idx",
+                condition=Q(status="approved"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import Unit, User
 from accounts.money import NO_MONEY, SUM_FIELD, yuan
-from accounts.paging import paged
+from accounts.paging import COUNT_CAP, estimated_count, paged
 from accounts.scoping import covers_everything, get_scoped, require_action, units_for
+from cases.models import Household
 from funds import selectors as fund_selectors
 from funds.models import Fund
 
@@ -57,7 +59,13 @@ def payment_queue(user: User, flt: QueueFilter) -> QuerySet[Application]:
     if flt.program is not None:
         qs = qs.filter(program=flt.program)
     if flt.unit is not None:
-        qs = qs.filter(household__unit__path__startswith=flt.unit.path)
+        # The union's households as a subquery of ids (read off the
+        # household unit index), not a join the page's order must wait on.
+        qs = qs.filter(
+            household__in=Household.objects.filter(unit__path__startswith=flt.unit.path).values(
+                "pk"
+            )
+        )
     return paged(
         qs.select_related("household__unit", "program", "batch", "claim")
         .prefetch_related(
@@ -71,16 +79,59 @@ def payment_queue(user: User, flt: QueueFilter) -> QuerySet[Application]:
                 ),
             ),
         )
-        .order_by("program__name", "household__unit__path", "household__name", "pk")
+        # Oldest application first: paid in the order they were made. The
+        # order is the primary key alone, so a page (and the page after a
+        # 下一页 key) reads off application_payable_idx, or
+        # application_payable_prog_idx with a program, instead of sorting
+        # every payable row on each request.
+        .order_by("pk")
     )
 
 
-def queue_total(applications: QuerySet[Application]) -> dict[str, Any]:
-    """How many applications the queue holds and what they add up to."""
-    row = applications.order_by().aggregate(
-        count=Count("pk"), total=Coalesce(Sum("amount"), NO_MONEY, output_field=SUM_FIELD)
+@dataclass
+class QueueTotal:
+    """How many applications the queue holds and what they add up to, when
+    they are few enough to add up on every request: `count` and `total` up to
+    the cap, else `estimate` (the planner's, on PostgreSQL) and no total."""
+
+    count: int | None
+    total: Decimal | None
+    estimate: int | None
+    cap: int
+
+    # Grouped by thousands as the list pagers write them ("约 24,000 条"),
+    # whatever the language's own grouping.
+    @property
+    def count_text(self) -> str:
+        return f"{self.count:,}" if self.count is not None else ""
+
+    @property
+    def estimate_text(self) -> str:
+        return f"{self.estimate:,}" if self.estimate is not None else ""
+
+    @property
+    def cap_text(self) -> str:
+        return f"{self.cap:,}"
+
+
+def queue_total(applications: QuerySet[Application]) -> QueueTotal:
+    """The queue's count and sum, reading at most cap + 1 rows (one query,
+    over the same index as the page); above the cap, an estimate instead."""
+    cap = int(getattr(settings, "LIST_COUNT_CAP", COUNT_CAP))
+    row = (
+        applications.order_by()
+        .values("pk", "amount")[: cap + 1]
+        .aggregate(
+            count=Count("pk"), total=Coalesce(Sum("amount"), NO_MONEY, output_field=SUM_FIELD)
+        )
     )
-    return {"count": row["count"], "total": yuan(row["total"])}
+    if row["count"] <= cap:
+        return QueueTotal(row["count"], yuan(row["total"]), None, cap)
+    estimate = estimated_count(applications)
+    if estimate is not None:
+        estimate = max(estimate, cap + 1)
+        estimate = round(estimate, 2 - len(str(estimate)))  # two figures: 23,423 → 23,000
+    return QueueTotal(None, None, estimate, cap)
 
 
 def queue_programs(user: User) -> QuerySet[Program]:

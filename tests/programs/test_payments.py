@@ -38,7 +38,8 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 ACCOUNT = "6222020200112233445"
 # Session, user, the second-factor device (django-otp), memberships; the
 # count, the rows and their prefetches
-# (decisions, funds); the queue total; the program, unit and fund choices;
+# (decisions, funds); the queue total (one capped count-and-sum, and above
+# the cap an EXPLAIN for the estimate); the program, unit and fund choices;
 # with the filters set, one lookup each for the chosen program and unit;
 # past the first page, the page's keys before its rows (accounts.paging);
 # the batch form's paid-on window (the first fund, its union's finance rules).
