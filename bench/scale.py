@@ -22,7 +22,6 @@ The database gets the settings docs/operations.md recommends (JIT off,
 import argparse
 import contextlib
 import datetime
-import math
 import os
 import random
 import statistics
@@ -34,6 +33,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+# One way to time a page for every bench: warm-up, the query count, then
+# `requests` timed requests (bench/list_households.py).
+from list_households import measure, percentile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -553,6 +556,10 @@ def build_money(count: int) -> dict[str, int]:
         memo="市财政拨付帮扶资金", actor=finance, source=allocation, payer_kind="unit",
         payer="郑州市财政局",
     )  # fmt: skip
+    # COPY went around the ORM: count the funds' day totals from the rows.
+    from funds.summary import rebuild
+
+    made["ledger_days"] = rebuild()
     return made
 
 
@@ -722,34 +729,6 @@ def sizes() -> list[tuple[str, object]]:
 # --- Timing ---------------------------------------------------------------------------
 
 
-def percentile(samples: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def time_page(client: Any, url: str, requests: int, expect: str = "") -> dict[str, float]:
-    """Three warm-up requests, one with its queries captured, then `requests`
-    timed ones (server time: the test client calls the app in-process)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(3):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    if expect:
-        assert expect in response.content.decode(), (url, expect)
-    with CaptureQueriesContext(connection) as captured:
-        client.get(url)
-    queries = len(captured.captured_queries)
-    samples = []
-    for _ in range(requests):
-        began = time.perf_counter()
-        client.get(url)
-        samples.append((time.perf_counter() - began) * 1000)
-    return {"p50": statistics.median(samples), "p95": percentile(samples, 95), "queries": queries}
-
-
 def time_sql(url: str, sql: str, params: list[Any], requests: int) -> dict[str, float]:
     """A bare psycopg query, fetched in full, on its own connection."""
     import psycopg
@@ -867,7 +846,9 @@ def pages(url: str, requests: int, only: set[str]) -> list[tuple[str, object]]:
         "household_detail": (caseworker, f"{hh}{sample.pk}/", sample.name),
         "ledger_p1": (finance, f"/funds/{fund.pk}/", ""),
         "ledger_deep": (finance, f"/funds/{fund.pk}/?{ledger_deep_link}", ""),
-        "statistics": (chair, "/reports/statistics/", ""),
+        "statistics": (chair, "/reports/statistics/", "数据截至"),
+        "statistics_xlsx": (chair, "/reports/statistics/xlsx/", ""),
+        "statistics_pdf": (chair, "/reports/statistics/pdf/", ""),
     }
     cl = "/admin/cases/household/"
     baselines: dict[str, tuple[Any, str, str]] = {
@@ -886,16 +867,27 @@ def pages(url: str, requests: int, only: set[str]) -> list[tuple[str, object]]:
         ("payment_queue_rows", queued),
         ("fund_ledger_rows", ledger_rows),
     ]
+    if not only or only & {"statistics", "statistics_xlsx", "statistics_pdf"}:
+        # The whole city's figures come from its snapshot (数据截至), which
+        # the nightly statistics_refresh builds: built here, and timed.
+        from reports.stats import Scope, default_period
+        from reports.stats_snapshot import build_snapshot
+
+        say("statistics snapshot of the city")
+        began = time.perf_counter()
+        build_snapshot(Scope(city, *default_period()), lang=settings.LANGUAGE_CODE)
+        figures.append(("statistics_snapshot_build_s", round(time.perf_counter() - began, 1)))
     results: dict[str, dict[str, float]] = {}
     for name, (who, page_url, expect) in {**ours, **baselines}.items():
         if only and name not in only:
             continue
         say(f"timing {name}: {page_url}")
-        results[name] = result = time_page(who, page_url, requests, expect)
+        results[name] = result = measure(who, page_url, requests, expect)
         figures += [
             (f"{name}_p50_ms", round(result["p50"], 1)),
             (f"{name}_p95_ms", round(result["p95"], 1)),
             (f"{name}_queries", result["queries"]),
+            (f"{name}_sql_ms", round(result["sql_ms"], 1)),
         ]
     # The same rows as list page 1 / the deep page / the surname search, as
     # one plain query: the household, its union, tier and main cause.
