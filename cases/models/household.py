@@ -242,6 +242,9 @@ class Household(models.Model):
             # A union's files newest first: a scoped list's page (and any
             # deep one, by keyset) read in order off the index.
             models.Index(fields=["unit", "-id"], name="household_unit_id_idx"),
+            # A file number typed into the search box (with an ID number or
+            # phone prefix: each arm of the OR needs an index of its own).
+            models.Index(fields=["file_number"], name="household_file_number_idx"),
             models.Index(fields=["tier", "status"], name="household_tier_idx"),
             models.Index(fields=["main_cause"], name="household_cause_idx"),
         ]
