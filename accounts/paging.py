@@ -187,6 +187,23 @@ def estimated_count(queryset: QuerySet[Any]) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+# An unfiltered table estimated above this many times the cap is not counted.
+WHOLE_TABLE_TRUST = 10
+
+
+def _whole_table(queryset: QuerySet[Any]) -> bool:
+    """Is this every row of its table, unfiltered and ungrouped?"""
+    query = queryset.query
+    return not (
+        query.where
+        or query.distinct
+        or query.combinator
+        or query.group_by
+        or query.is_sliced
+        or query.extra
+    )
+
+
 def _round(n: int) -> int:
     """An estimate to two significant figures: 1,003,417 → 1,000,000."""
     digits = len(str(n))
@@ -261,7 +278,8 @@ def paginate(
 ) -> ListPage:
     """The page the request asks for: ?after=/?before= a row's sort key
     (keyset), ?page=N (two-step OFFSET), else the first page. One query for
-    the rows, one capped count (when `count`), one EXPLAIN above the cap."""
+    the rows, one capped count (when `count`), one EXPLAIN above the cap;
+    a whole table estimated far above the cap: the EXPLAIN alone."""
     cap = int(getattr(settings, "LIST_COUNT_CAP", COUNT_CAP))
     base = request.GET.copy()
     for param in CURSOR_PARAMS:
@@ -332,13 +350,22 @@ def paginate(
     if count:
         # Counted even when the whole list fits on the page: a page costs the
         # same queries for three rows as for three million.
-        exact = counted if counted is not None else capped_count(queryset, cap)
+        whole = None
+        if counted is None and _whole_table(queryset):
+            # A whole table (a city's list unfiltered): the planner's figure
+            # comes from the table's own statistics, and far above the cap it
+            # is shown without counting the cap's rows first.
+            whole = estimated_count(queryset)
+        if whole is not None and whole > WHOLE_TABLE_TRUST * cap:
+            exact = cap + 1
+        else:
+            exact = counted if counted is not None else capped_count(queryset, cap)
         exact_label, about_label, over_label = _labels(noun, exact)
         if exact <= cap:
             label = exact_label % {"n": f"{exact:,}"}
         else:
             exact = None
-            estimate = estimated_count(queryset)
+            estimate = whole if whole is not None else estimated_count(queryset)
             if estimate is None:
                 label = over_label % {"n": f"{cap:,}"}
             else:

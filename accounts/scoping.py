@@ -11,7 +11,7 @@ from operator import or_
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Func, Model, Q, QuerySet, Subquery
 from django.http import Http404
 
 from .models import Membership, Role, Unit, User
@@ -35,6 +35,15 @@ ACTIONS: dict[str, frozenset[str]] = {
 UNMASKED_ROLES = frozenset({Role.CASEWORKER, Role.CHAIR, Role.FINANCE})
 
 
+# How many root unions there are, read with the memberships (covers_everything).
+_ROOT_UNITS = Subquery(
+    Unit.objects.filter(parent__isnull=True)
+    .order_by()
+    .annotate(n=Func(F("pk"), function="COUNT"))
+    .values("n")
+)
+
+
 def memberships(user: User) -> list[Membership]:
     """The user's memberships with their units, loaded once per request."""
     cached = getattr(user, "_memberships_cache", None)
@@ -42,7 +51,11 @@ def memberships(user: User) -> list[Membership]:
         if not user.is_authenticated:
             cached = []
         else:
-            cached = list(Membership.objects.filter(user=user).select_related("unit"))
+            cached = list(
+                Membership.objects.filter(user=user)
+                .select_related("unit")
+                .annotate(root_units=_ROOT_UNITS)
+            )
         user._memberships_cache = cached  # type: ignore[attr-defined]
     return cached
 
@@ -85,6 +98,10 @@ def covers_everything(granted: list[Membership]) -> bool:
     tops = {m.unit.path for m in granted if m.unit.parent_id is None}
     if not tops:
         return False
+    counted = getattr(granted[0], "root_units", None)
+    if counted is not None:
+        # Every top is a root: as many tops as roots is every root.
+        return len(tops) >= counted
     roots = Unit.objects.filter(parent__isnull=True).values_list("path", flat=True)
     return set(roots) <= tops
 

@@ -42,6 +42,26 @@ class FastSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308 - every value escaped above
 
 
+class FastTextInput(forms.TextInput):
+    """A text <input> written out in Python, as Django's input.html and
+    attrs.html would write it (1.5 ms a page through the templates)."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [f'<input type="{html.escape(str(widget["type"]))}" name="{html.escape(name)}"']
+        if widget["value"] is not None:
+            parts.append(f' value="{html.escape(str(widget["value"]))}"')
+        for key, attr in widget["attrs"].items():
+            if attr is True:
+                parts.append(f" {key}")
+            elif attr is not False:
+                parts.append(f' {key}="{html.escape(str(attr))}"')
+        parts.append(">")
+        return mark_safe("".join(parts))  # noqa: S308 - every value escaped above
+
+
 def _choices(choices: Any) -> list[tuple[Any, Any]]:
     """The options, a model field's read in one plain query: its iterator
     would first count them (list() asks len()) and read them through a

@@ -4,10 +4,11 @@ from typing import Any
 
 from django import forms
 from django.core.validators import MinValueValidator
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.i18n import pick_name
 from accounts.models import Unit
 
 from .. import idnumber
@@ -16,7 +17,14 @@ from ..models import Cause, FileCategory, Household, HouseholdStatus, Member, Ti
 from ..selectors.households import HouseholdFilter
 from ..services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from ..uploads import checked_upload
-from .fields import FastSelect, UnitChoiceField, bank_account_value, non_negative, phone_value
+from .fields import (
+    FastSelect,
+    FastTextInput,
+    UnitChoiceField,
+    bank_account_value,
+    non_negative,
+    phone_value,
+)
 
 
 class HouseholdForm(forms.ModelForm):
@@ -173,14 +181,29 @@ def member_changes(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
     return upserts, deletions
 
 
+Options = list[tuple[int, str]]
+
+
+def _filter_lists() -> tuple[Options, Options, Options]:
+    """Tiers, causes and file categories for the list filter, each in its
+    list's order, read in one query (three round trips before)."""
+    columns = ("pk", "name", "name_en", "sort_order", "kind")
+    tiers = Tier.objects.order_by().annotate(kind=Value(0)).values_list(*columns)
+    causes = Cause.objects.order_by().annotate(kind=Value(1)).values_list(*columns)
+    categories = FileCategory.objects.order_by().annotate(kind=Value(2)).values_list(*columns)
+    rows = tiers.union(causes, categories, all=True).order_by("kind", "sort_order", "pk")
+    lists: tuple[Options, Options, Options] = ([], [], [])
+    for pk, name, name_en, _order, kind in rows:
+        lists[kind].append((pk, pick_name(name, name_en)))
+    return lists
+
+
 class HouseholdFilterForm(forms.Form):
     q = forms.CharField(
         label=gettext_lazy("搜索"),
         required=False,
         max_length=50,
-        widget=forms.TextInput(
-            attrs={"placeholder": gettext_lazy("姓名、身份证号、电话或档案编号")}
-        ),
+        widget=FastTextInput(attrs={"placeholder": gettext_lazy("姓名、身份证号、电话或档案编号")}),
     )
     unit = UnitChoiceField(queryset=Unit.objects.none(), required=False, label=gettext_lazy("工会"))
     tier = forms.ModelChoiceField(
@@ -215,9 +238,15 @@ class HouseholdFilterForm(forms.Form):
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        tiers, causes, categories = _filter_lists()
+        # The options as plain choices; a chosen tier or cause is still
+        # checked against (and cleaned from) the field's queryset.
+        for name, options in (("tier", tiers), ("cause", causes)):
+            field = self.fields[name]
+            field.choices = [("", field.empty_label), *options]  # type: ignore[attr-defined]
         self.fields["category"].choices = [  # type: ignore[attr-defined]
             ("", gettext_lazy("全部分类")),
-            *((c.pk, c.display_name) for c in FileCategory.objects.all()),
+            *categories,
         ]
 
     def to_filter(self) -> HouseholdFilter:
@@ -234,7 +263,9 @@ class HouseholdFilterForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    kind = forms.ChoiceField(choices=AttachmentKind.choices, label=gettext_lazy("材料类型"))
+    kind = forms.ChoiceField(
+        choices=AttachmentKind.choices, label=gettext_lazy("材料类型"), widget=FastSelect
+    )
     file = forms.FileField(label=gettext_lazy("文件"))
 
     def clean_file(self) -> Any:

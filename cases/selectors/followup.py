@@ -28,7 +28,7 @@ from accounts.scoping import (
 )
 
 from .. import clock
-from ..models import Helper, HelperPerson, Household, Visit, VisitPhoto
+from ..models import CaseRules, Helper, HelperPerson, Household, Visit, VisitPhoto
 from ..models import HouseholdStatus as S
 from ..services import followup
 from .households import get_household_for, prefix_q
@@ -167,12 +167,13 @@ def get_household_for_visit(user: User, pk: object) -> Household:
 
 
 def panel(user: User, household: Household) -> dict[str, Any]:
-    """The household page's helpers and recent visits: four queries, none
-    for a household that has never been filed (its intake visit shows in
-    the intake panel)."""
+    """The household page's helpers and recent visits: four queries (the
+    rules, helpers, visits and their photos), none for a household that has
+    never been filed (its intake visit shows in the intake panel)."""
     if household.status not in (S.FILED, S.EXITED):
         return {"followup_shown": False}
-    months = followup.visit_interval()
+    rules = CaseRules.current()  # read once: the interval and the helper limit
+    months = followup.visit_interval(rules)
     today = clock.today()
     helpers = list(
         Helper.objects.filter(household=household, end_on__isnull=True).select_related(
@@ -198,7 +199,7 @@ def panel(user: User, household: Household) -> dict[str, Any]:
         "followup_overdue": any(r.overdue for r in rows),
         "followup_visits": visits,
         "followup_interval": months,
-        "followup_can_assign": is_filed and can_work and followup.helper_room(len(rows)),
+        "followup_can_assign": is_filed and can_work and followup.helper_room(len(rows), rules),
         "followup_roster_unit": household.unit_id if can_work else None,
         "followup_can_end": is_filed and can_work,
         "followup_can_visit": is_filed

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.http import Http404
 
 from accounts.models import Membership, Unit, User
 from accounts.scoping import (
@@ -16,7 +17,7 @@ from accounts.scoping import (
 )
 
 from .. import idnumber
-from ..models import Attachment, Household
+from ..models import Attachment, Cause, FileCategory, Household
 
 
 def prefix_q(field: str, term: str) -> Q:
@@ -134,18 +135,60 @@ def household_list(user: User, flt: HouseholdFilter) -> QuerySet[Household]:
 
 def get_household_for(user: User, pk: int, *, action: str = "household.view") -> Household:
     """The household if the user may do `action` on it: 403 without the role
-    anywhere, 404 when it lies outside the user's units."""
-    queryset = Household.objects.select_related("unit", "tier", "main_cause", "created_by")
-    return get_scoped(user, queryset, pk, action=action)
+    anywhere, 404 when it lies outside the user's units.
+
+    Read by its key alone and its union checked against the memberships
+    already loaded (what `get_scoped` asks the database with a subquery of
+    the units in scope: the same answer, a third of the time)."""
+    require_action(user, action)
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    household = (
+        Household.objects.select_related("unit", "tier", "main_cause", "created_by")
+        .filter(pk=key)
+        .first()
+    )
+    if household is None or not covers(user, action, household.unit):
+        raise Http404
+    return household
 
 
 def household_detail(household: Household) -> dict[str, object]:
+    causes, categories = _causes_and_categories(household)
     return {
         "members": list(household.members.all()),
-        "secondary_causes": list(household.secondary_causes.all()),
-        "categories": list(household.categories.all()),
+        "secondary_causes": causes,
+        "categories": categories,
         "attachments": list(household.attachments.select_related("uploaded_by")),
     }
+
+
+def _causes_and_categories(household: Household) -> tuple[list[Cause], list[FileCategory]]:
+    """The household's secondary causes and file categories, each in its
+    list's order, in one query (names only: the page shows nothing else)."""
+    columns = ("name", "name_en", "sort_order", "pk", "kind")
+    causes = (
+        Cause.objects.filter(secondary_households__pk=household.pk)
+        .order_by()
+        .annotate(kind=Value(0))
+        .values_list(*columns)
+    )
+    categories = (
+        FileCategory.objects.filter(households__pk=household.pk)
+        .order_by()
+        .annotate(kind=Value(1))
+        .values_list(*columns)
+    )
+    found: tuple[list[Cause], list[FileCategory]] = ([], [])
+    rows = causes.union(categories, all=True).order_by("kind", "sort_order", "pk")
+    for name, name_en, sort_order, pk, kind in rows:
+        if kind == 0:
+            found[0].append(Cause(pk=pk, name=name, name_en=name_en, sort_order=sort_order))
+        else:
+            found[1].append(FileCategory(pk=pk, name=name, name_en=name_en, sort_order=sort_order))
+    return found
 
 
 def get_attachment_for(user: User, pk: int, *, action: str = "household.view") -> Attachment:

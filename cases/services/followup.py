@@ -56,8 +56,9 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     )
 
 
-def visit_interval() -> int:
-    return max(1, CaseRules.current().visit_interval_months)
+def visit_interval(rules: CaseRules | None = None) -> int:
+    """Months between visits; `rules` when the caller already read them."""
+    return max(1, (rules or CaseRules.current()).visit_interval_months)
 
 
 def due_on(helper: Helper, months: int) -> datetime.date:
@@ -119,20 +120,20 @@ def roster_logins(unit: Unit) -> Any:
     return User.objects.filter(pk__in=holders, is_active=True).order_by("full_name", "username")
 
 
-def helper_capacity() -> tuple[int, bool]:
+def helper_capacity(rules: CaseRules | None = None) -> tuple[int, bool]:
     """(helpers per household, is the first helper counted on top?). One
     place for the rule: the assignment check and the household page ask here."""
-    rules = CaseRules.current()
+    rules = rules or CaseRules.current()
     return max(1, rules.helpers_per_household), rules.first_helper_extra
 
 
-def helper_room(active_count: int) -> bool:
+def helper_room(active_count: int, rules: CaseRules | None = None) -> bool:
     """May one more helper be paired with a household that has `active_count`?
 
     With the first helper counted on top, a household holds the usual number
     plus the first; there is always exactly one first among active helpers,
     so that is one more place in all."""
-    limit, extra = helper_capacity()
+    limit, extra = helper_capacity(rules)
     return active_count < limit + (1 if extra else 0)
 
 

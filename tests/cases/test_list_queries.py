@@ -15,10 +15,13 @@ from tests.builders import make_id, make_user
 
 # Session, user and memberships; then the page: with every filter set, one
 # lookup per filter, the scope's unions (their ids: accounts.paging), the
-# count, the rows and the three choice lists.
-LIST_BUDGET = 13
-# The intake panel adds two: the latest assessment and the timeline.
-DETAIL_BUDGET = 10
+# count, the rows, the unions to choose from and the tiers, causes and
+# categories (one query for the three lists).
+LIST_BUDGET = 11
+# Session, user, memberships, the household, its members, its secondary
+# causes and categories (one query), its attachments; the intake panel adds
+# two: the latest assessment and the timeline.
+DETAIL_BUDGET = 9
 
 
 def bulk_households(unit, count, *, start=0, name="张"):
