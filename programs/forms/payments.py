@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
-from cases.forms.fields import DateInput, UnitChoiceField
+from cases.forms.fields import DateInput, FastSelect, UnitChoiceField
 from funds.forms import FundChoiceField, clean_value_date, date_reason_field, window_help
 from funds.models import Fund
 from funds.services import REASON_LIMIT, value_date_window
@@ -39,6 +39,7 @@ def _sheet_field() -> forms.FileField:
 def _fund_field() -> FundChoiceField:
     return FundChoiceField(
         queryset=Fund.objects.none(),
+        widget=FastSelect,
         label=gettext_lazy("支出资金"),
         error_messages={
             "required": gettext_lazy("请选择支出资金。"),
@@ -56,11 +57,22 @@ def _paid_on_field() -> forms.DateField:
     )
 
 
+def _set_funds(form: forms.Form, funds: Any) -> None:
+    """Offer `funds`, read once: the <select> (FastSelect) lists the rows the
+    back-dating window below was taken from, in one query with their
+    balances, instead of a query for the window and another for the list."""
+    field = form.fields["fund"]
+    field.queryset = funds  # type: ignore[attr-defined]
+    # Read into the field's own queryset (the setter copies it), which the
+    # widget then lists; a posted choice is still looked up by pk.
+    _set_window(form, field.queryset)  # type: ignore[attr-defined]
+
+
 def _set_window(form: forms.Form, funds: Any) -> None:
     """Default the paid-on date to today and state the back-dating window of
     the union whose fund pays (the first fund offered; the chosen fund's own
     window is checked on submit)."""
-    first = funds.select_related("unit").first() if hasattr(funds, "select_related") else None
+    first = next(iter(funds), None)  # reads them all, for the <select>
     field = form.fields["paid_on"]
     if first is None:
         return
@@ -97,8 +109,7 @@ class PayForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.application_pk = application.pk
         self.fields["application"].initial = application.pk
-        self.fields["fund"].queryset = funds  # type: ignore[attr-defined]
-        _set_window(self, funds)
+        _set_funds(self, funds)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -114,6 +125,7 @@ class QueueFilterForm(forms.Form):
     program = forms.ModelChoiceField(
         queryset=Program.objects.none(),
         required=False,
+        widget=FastSelect,
         label=gettext_lazy("帮扶项目"),
         empty_label=gettext_lazy("全部项目"),
     )
@@ -158,8 +170,7 @@ class BatchPayForm(forms.Form):
     def __init__(self, *args: Any, applications: Any, funds: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["applications"].queryset = applications  # type: ignore[attr-defined]
-        self.fields["fund"].queryset = funds  # type: ignore[attr-defined]
-        _set_window(self, funds)
+        _set_funds(self, funds)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

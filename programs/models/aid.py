@@ -153,6 +153,9 @@ class Application(models.Model):
                 fields=["id"],
                 name="application_payable_idx",
                 condition=Q(status="approved"),
+                # The queue's count and sum (up to the cap) read the index
+                # alone, without visiting 10,000 rows of the table.
+                include=["program", "amount"],
             ),
             models.Index(
                 fields=["program", "id"],

@@ -2,6 +2,7 @@
 bank file, signed sheets, and reversing a payment."""
 
 import io
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from accounts.i18n import pick_name
 from accounts.masking import mask_bank_account
 from accounts.paging import list_query, paginate
 from accounts.scoping import can_unmask, covers, require_action
@@ -43,7 +45,7 @@ def _user(request: HttpRequest) -> Any:
     return request.user
 
 
-def _sod(user: Any, application: Application) -> str:
+def _sod(user: Any, application: Any) -> str:
     """Why this user may not pay the application (drafted or approved it), or ""."""
     try:
         services.check_payer(user, application)
@@ -55,21 +57,32 @@ def _sod(user: Any, application: Application) -> str:
 # -- The queue and batch payment -------------------------------------------------------
 
 
-def _queue_context(request: HttpRequest, user: Any, batch_form: BatchPayForm) -> dict[str, Any]:
+def _queue_context(
+    request: HttpRequest, user: Any, batch_form: BatchPayForm, waiting: Any
+) -> dict[str, Any]:
+    """The queue page; `waiting` is the user's payable applications (the
+    batch form's too), so the scope is worked out once per request."""
     filter_form = QueueFilterForm(
         request.GET or None,
-        programs=selectors.queue_programs(user),
+        programs=selectors.queue_programs(user, waiting=waiting),
         units=fund_selectors.finance_units(user),
     )
     if filter_form.is_bound and not filter_form.is_valid():
         applications = Application.objects.none()
     else:
         flt = filter_form.to_filter() if filter_form.is_bound else selectors.QueueFilter()
-        applications = selectors.payment_queue(user, flt)
-    page = paginate(request, applications, QUEUE_PAGE_SIZE, count=False)
+        applications = selectors.queue_filtered(user, flt, waiting=waiting)
+    # The rows' names and flags are joined for the page only, never for the total.
+    page = paginate(request, selectors.queue_rows(user, applications), QUEUE_PAGE_SIZE, count=False)
     chosen = batch_form.chosen() if batch_form.is_bound else set()
     pay = reverse("programs:aid_pay", args=[_PK]).replace(str(_PK), "{}")
-    rows = [_queue_row(user, app, chosen, pay) for app in page.object_list]
+    funds = {
+        program: "、".join(f"{name}（{year}）" for name, year in listed)
+        for program, listed in selectors.queue_funds(
+            user, (app.program_id for app in page.object_list)
+        ).items()
+    }
+    rows = [_queue_row(user, app, chosen, pay, funds) for app in page.object_list]
     return {
         "filter_form": filter_form,
         "form": batch_form,
@@ -83,30 +96,53 @@ def _queue_context(request: HttpRequest, user: Any, batch_form: BatchPayForm) ->
 _PK = 987654321  # stands for a row's pk in the one reversed pay URL
 
 
-def _queue_row(user: Any, app: Application, chosen: set[int], pay: str) -> dict[str, Any]:
+class _Listed(list[Any]):
+    """A list read like a related manager (`.all()`)."""
+
+    def all(self) -> "_Listed":
+        return self
+
+
+def _payer_facts(user: Any, app: Any) -> Any:
+    """What the payer check (services.payments.check_payer) reads of an
+    application, from the queue's annotations: who drafted it, and this
+    payer's own decision or committee vote, if any (nobody else's matter)."""
+    me = SimpleNamespace(actor_id=user.pk, voter_id=user.pk)
+    claim = SimpleNamespace(votes=_Listed([me])) if app.payer_voted else None
+    return SimpleNamespace(
+        drafted_by_id=app.drafted_by_id,
+        decisions=_Listed([me] if app.payer_decided else []),
+        claim=claim,
+    )
+
+
+def _queue_row(
+    user: Any, app: Any, chosen: set[int], pay: str, funds: dict[int, str]
+) -> dict[str, Any]:
     """What a queue row shows, worked out here rather than by template
-    lookups, filters and a {% url %} per row: a page holds 50 of them."""
-    household = app.household
+    lookups, filters and a {% url %} per row: a page holds 50 of them. The
+    application comes with its household's, union's, program's and batch's
+    names as plain values (selectors.payment_queue)."""
     return {
         "pk": app.pk,
-        "blocked": _sod(user, app),
+        "blocked": _sod(user, _payer_facts(user, app)),
         "checked": app.pk in chosen,
-        "name": household.name,
-        "unit": household.unit.name,
-        "file_number": household.file_number,
-        "program": app.program.display_name,
-        "batch": app.batch.title if app.batch_id and app.batch else "",
+        "name": app.household_name,
+        "unit": app.unit_name,
+        "file_number": app.household_file_number,
+        "program": pick_name(app.program_name, app.program_name_en),
+        "batch": app.batch_title or "",
         "amount": f"{app.amount:,.2f}",
-        "funds": "、".join(f"{f.name}（{f.year}）" for f in app.program.funds.all()),
+        "funds": funds.get(app.program_id, ""),
         "pay_url": pay.format(app.pk),
     }
 
 
-def _batch_form(user: Any, data: Any = None, files: Any = None) -> BatchPayForm:
+def _batch_form(user: Any, waiting: Any, data: Any = None, files: Any = None) -> BatchPayForm:
     return BatchPayForm(
         data,
         files,
-        applications=selectors.payable(user),
+        applications=waiting,
         funds=fund_selectors.managed_funds(user),
     )
 
@@ -116,7 +152,8 @@ def _batch_form(user: Any, data: Any = None, files: Any = None) -> BatchPayForm:
 def payment_queue(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     require_action(user, MANAGE)
-    context = _queue_context(request, user, _batch_form(user))
+    waiting = selectors.payable(user)
+    context = _queue_context(request, user, _batch_form(user, waiting), waiting)
     return render(request, "programs/payments/queue.html", context)
 
 
@@ -125,7 +162,8 @@ def payment_queue(request: HttpRequest) -> HttpResponse:
 def payment_batch_create(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     require_action(user, MANAGE)
-    form = _batch_form(user, request.POST, request.FILES)
+    waiting = selectors.payable(user)
+    form = _batch_form(user, waiting, request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -149,7 +187,8 @@ def payment_batch_create(request: HttpRequest) -> HttpResponse:
                 % {"n": totals.count, "t": f"{totals.total:,.2f}"},
             )
             return redirect("programs:payment_batch_detail", pk=batch.pk)
-    return render(request, "programs/payments/queue.html", _queue_context(request, user, form))
+    context = _queue_context(request, user, form, waiting)
+    return render(request, "programs/payments/queue.html", context)
 
 
 # -- One application -------------------------------------------------------------------

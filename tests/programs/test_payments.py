@@ -36,14 +36,16 @@ from tests.programs.conftest import filed, grant
 S = ApplicationStatus
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 ACCOUNT = "6222020200112233445"
-# Session, user, the second-factor device (django-otp), memberships; the
-# count, the rows and their prefetches
-# (decisions, funds); the queue total (one capped count-and-sum, and above
-# the cap an EXPLAIN for the estimate); the program, unit and fund choices;
-# with the filters set, one lookup each for the chosen program and unit;
-# past the first page, the page's keys before its rows (accounts.paging);
-# the batch form's paid-on window (the first fund, its union's finance rules).
-QUEUE_BUDGET = 17
+# Session, user, the second-factor device (django-otp), memberships; whether
+# the payer's units are every root union (once); the payer's funds with their
+# balances (once: the batch form's <select> and its paid-on window) and that
+# union's finance rules; the page's rows (names and the payer's own decisions
+# as values beside them), the funds of their programs; the queue total (one
+# capped count-and-sum, and above the cap an EXPLAIN for the estimate); the
+# program and unit choices; with the filters set, one lookup each for the
+# chosen program and unit; past the first page, the page's keys before its
+# rows (accounts.paging).
+QUEUE_BUDGET = 14
 
 
 def approve(household, program, *, drafter, approver, amount=None, reason=""):

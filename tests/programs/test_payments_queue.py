@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from programs.models import Application, ApplicationStatus, Program
 from programs.views.payments import QUEUE_PAGE_SIZE
-from tests.programs.conftest import filed
+from tests.programs.conftest import filed, grant
 from tests.programs.test_payments import QUEUE_BUDGET
 
 URL = "programs:payment_queue"
@@ -135,3 +135,32 @@ def test_above_the_cap_the_queue_asks_for_a_filter_before_adding_up(
         assert "请按项目或工会筛选后查看合计" not in narrowed
     page = client.get(reverse(URL)).content.decode()
     assert "已批准待发放 9 笔，合计 7,500.00 元。" in page
+
+
+@pytest.mark.django_db
+def test_the_queue_marks_what_this_payer_drafted_or_approved(
+    as_user, alice, carol, cathy, festival, fund, units
+):
+    """The city chair also keeps the books: the line she approved and the one
+    she drafted say why she may not pay them; the others can be ticked."""
+    from programs.services import applications
+
+    grant(cathy, units["city"], "finance")
+    theirs = approved(festival, filed(units["a"], name="甲户"), alice)
+    drafted = approved(festival, filed(units["a"], name="乙户"), cathy)
+    hers = applications.application_draft(
+        actor=alice, household=filed(units["a"], name="丙户"), program=festival,
+        amount="2500", amount_reason="重病",
+    )  # fmt: skip
+    applications.application_decide(actor=carol, application=hers, approve=True)
+    applications.application_decide(actor=cathy, application=hers, approve=True)
+    page = as_user(cathy).get(reverse(URL)).content.decode()
+
+    def row(app):
+        start = page.index(f'id="app-{app.pk}"')
+        return page[start : page.index("</tr>", start)]
+
+    assert 'name="applications"' in row(theirs) and "不能由您发放" not in row(theirs)
+    assert 'title="起草申请的人员不能发放该笔帮扶。"' in row(drafted)
+    assert 'title="审批该申请的人员不能发放该笔帮扶。"' in row(hers)
+    assert 'name="applications"' not in row(drafted) + row(hers)
