@@ -204,7 +204,12 @@ def _whole_table(queryset: QuerySet[Any]) -> bool:
     )
 
 
-def _round(n: int) -> int:
+def count_cap() -> int:
+    """How many matching rows a list counts before it estimates instead."""
+    return int(getattr(settings, "LIST_COUNT_CAP", COUNT_CAP))
+
+
+def rounded_estimate(n: int) -> int:
     """An estimate to two significant figures: 1,003,417 → 1,000,000."""
     digits = len(str(n))
     if digits <= 2:
@@ -280,7 +285,7 @@ def paginate(
     (keyset), ?page=N (two-step OFFSET), else the first page. One query for
     the rows, one capped count (when `count`), one EXPLAIN above the cap;
     a whole table estimated far above the cap: the EXPLAIN alone."""
-    cap = int(getattr(settings, "LIST_COUNT_CAP", COUNT_CAP))
+    cap = count_cap()
     base = request.GET.copy()
     for param in CURSOR_PARAMS:
         base.pop(param, None)
@@ -369,7 +374,7 @@ def paginate(
             if estimate is None:
                 label = over_label % {"n": f"{cap:,}"}
             else:
-                estimate = _round(max(estimate, cap + 1))
+                estimate = rounded_estimate(max(estimate, cap + 1))
                 label = about_label % {"n": f"{estimate:,}"}
     return ListPage(
         object_list=rows,

@@ -98,37 +98,15 @@ def _status(rng: random.Random, age_days: int) -> str:
     return "withdrawn"
 
 
-def build_money(count: int, applications: int, seed: int, who: dict[str, Any]) -> dict[str, Any]:
-    """The fund, the program and `applications` applications with their
-    decisions, payments and ledger rows, written in bulk in date order."""
-    from django.db import connection, transaction
-    from django.utils import timezone
+def fund_and_program(city: Any, finance: Any, year: int) -> tuple[Any, Any]:
+    """The city's aid fund and a festival program paying from it, with a
+    standard amount per tier and approval thresholds: what the money benches
+    pay from (bench/money.py, bench/scale.py)."""
+    from cases.models import Tier
+    from funds.models import Fund
+    from programs.models import ApprovalThreshold, Program, StandardAmount
 
-    from accounts.models import Unit
-    from cases import clock
-    from cases.models import Household, HouseholdStatus, Tier
-    from funds.models import EntryKind, Fund, LedgerEntry
-    from funds.services import income_source
-    from funds.summary import paying_for
-    from programs.models import (
-        AidPayment,
-        Application,
-        ApprovalThreshold,
-        Decision,
-        Program,
-        StandardAmount,
-    )
-
-    rng = random.Random(seed)
-    started = time.perf_counter()
-    finance, drafter = who["finance"], who["drafter"]
-    city = who["city"]
-    today = clock.today()
-    allocation = income_source("admin_allocation")  # every receipt names its source
-    fund = Fund.objects.create(
-        unit=city, name="困难职工帮扶资金", year=today.year,
-        created_by=finance,
-    )  # fmt: skip
+    fund = Fund.objects.create(unit=city, name="困难职工帮扶资金", year=year, created_by=finance)
     program = Program.objects.create(unit=city, name="春节送温暖", category="festival", kind="cash")
     program.funds.add(fund)
     StandardAmount.objects.bulk_create(
@@ -141,6 +119,34 @@ def build_money(count: int, applications: int, seed: int, who: dict[str, Any]) -
             ApprovalThreshold(program=program, unit_kind="grassroots", amount=Decimal("1000")),
         ]
     )
+    return fund, program
+
+
+def build_money(count: int, applications: int, seed: int, who: dict[str, Any]) -> dict[str, Any]:
+    """The fund, the program and `applications` applications with their
+    decisions, payments and ledger rows, written in bulk in date order."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import Unit
+    from cases import clock
+    from cases.models import Household, HouseholdStatus
+    from funds.models import EntryKind, Fund, LedgerEntry
+    from funds.services import income_source
+    from funds.summary import paying_for
+    from programs.models import (
+        AidPayment,
+        Application,
+        Decision,
+    )
+
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    finance, drafter = who["finance"], who["drafter"]
+    city = who["city"]
+    today = clock.today()
+    allocation = income_source("admin_allocation")  # every receipt names its source
+    fund, program = fund_and_program(city, finance, today.year)
     units = {u.pk: u for u in Unit.objects.all()}
     households = list(
         Household.objects.filter(status=HouseholdStatus.FILED)

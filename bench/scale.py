@@ -37,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 # One way to time a page for every bench: warm-up, the query count, then
 # `requests` timed requests (bench/list_households.py).
 from list_households import measure, percentile
+from money import fund_and_program
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -433,16 +434,12 @@ def build_money(count: int) -> dict[str, int]:
 
     from accounts.models import Unit, User
     from cases import clock
-    from cases.models import Tier
-    from funds.models import EntryKind, Fund, LedgerEntry
+    from funds.models import EntryKind, LedgerEntry
     from funds.services import income_source
     from programs.models import (
         AidPayment,
         Application,
-        ApprovalThreshold,
         Decision,
-        Program,
-        StandardAmount,
     )
 
     rng = random.Random(SEED + 2)
@@ -452,21 +449,7 @@ def build_money(count: int) -> dict[str, int]:
     drafter = User.objects.get(username="scale_caseworker")
     city = Unit.objects.get(parent__isnull=True)
     allocation = income_source("admin_allocation")
-    fund = Fund.objects.create(
-        unit=city, name="困难职工帮扶资金", year=today.year, created_by=finance
-    )
-    program = Program.objects.create(unit=city, name="春节送温暖", category="festival", kind="cash")
-    program.funds.add(fund)
-    StandardAmount.objects.bulk_create(
-        StandardAmount(program=program, tier=tier, amount=Decimal("1000"))
-        for tier in Tier.objects.all()
-    )
-    ApprovalThreshold.objects.bulk_create(
-        [
-            ApprovalThreshold(program=program, unit_kind="county", amount=Decimal("2000")),
-            ApprovalThreshold(program=program, unit_kind="grassroots", amount=Decimal("1000")),
-        ]
-    )
+    fund, program = fund_and_program(city, finance, today.year)
     units = {u.pk: u for u in Unit.objects.all()}
     chair = dict(
         User.objects.filter(username__startswith="scale_chair_").values_list("username", "pk")

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import Unit, User
 from accounts.money import NO_MONEY, SUM_FIELD, yuan
-from accounts.paging import COUNT_CAP, estimated_count, paged
+from accounts.paging import count_cap, estimated_count, paged, rounded_estimate
 from accounts.scoping import covers_everything, get_scoped, require_action, units_for
 from cases.models import Household
 from funds import selectors as fund_selectors
@@ -159,7 +158,7 @@ class QueueTotal:
 def queue_total(applications: QuerySet[Application]) -> QueueTotal:
     """The queue's count and sum, reading at most cap + 1 rows (one query,
     over the same index as the page); above the cap, an estimate instead."""
-    cap = int(getattr(settings, "LIST_COUNT_CAP", COUNT_CAP))
+    cap = count_cap()
     row = (
         applications.order_by()
         .values("pk", "amount")[: cap + 1]
@@ -171,8 +170,7 @@ def queue_total(applications: QuerySet[Application]) -> QueueTotal:
         return QueueTotal(row["count"], yuan(row["total"]), None, cap)
     estimate = estimated_count(applications)
     if estimate is not None:
-        estimate = max(estimate, cap + 1)
-        estimate = round(estimate, 2 - len(str(estimate)))  # two figures: 23,423 → 23,000
+        estimate = rounded_estimate(max(estimate, cap + 1))
     return QueueTotal(None, None, estimate, cap)
 
 
