@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from accounts.i18n import in_english
 from accounts.models import Unit, User
+from accounts.paging import capped_count
 from accounts.scoping import units_for
 from cases.models import Household
 
@@ -76,10 +77,8 @@ def is_small(unit: Unit) -> bool:
     request. The count stops at the threshold: it reads at most that many
     index entries, whatever the size of the subtree."""
     limit = live_max_households()
-    seen = (
-        Household.objects.filter(unit__path__startswith=unit.path).values("pk")[: limit + 1].count()
-    )
-    return seen <= limit
+    subtree = Household.objects.filter(unit__path__startswith=unit.path)
+    return capped_count(subtree, limit) <= limit
 
 
 # -- stored form --------------------------------------------------------------------
