@@ -8,4 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户与组织")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import refcache, signals  # noqa: F401
+
+        refcache.connect()

@@ -15,10 +15,20 @@ from decimal import Decimal
 import pytest
 from django.apps import apps as django_apps
 
+from accounts import refcache
 from accounts.models import Membership, Unit
 from cases import clock
 from cases.models import LocalStandard
 from tests.builders import make_household, make_unit, make_user
+
+
+@pytest.fixture(autouse=True)
+def _forget_reference_lists():
+    """Each test starts with its own unions and lists: a rolled-back test's
+    rows must not linger in the dropdowns of the next (accounts.refcache)."""
+    refcache.forget()
+    yield
+    refcache.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from accounts.models import Unit
+from accounts.refcache import remembered
 
 from .. import clock
 
@@ -36,7 +37,10 @@ class FastSelect(forms.Select):
             selected = " selected" if text in chosen else ""
             # The standard library's escape (Django's wraps it, and checks every
             # call for lazy text: a third of the time for 409 options).
-            value, shown = html.escape(text), html.escape(str(label))
+            # An int needs no escaping; a SafeString label was escaped when
+            # it was read (the unions, kept by accounts.refcache).
+            value = text if isinstance(option, int) else html.escape(text)
+            shown = label if isinstance(label, SafeString) else html.escape(str(label))
             parts.append(f'<option value="{value}"{selected}>{shown}</option>')
         parts.append("</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every value escaped above
@@ -75,8 +79,15 @@ def _choices(choices: Any) -> list[tuple[Any, Any]]:
     if isinstance(field, UnitChoiceField):
         # A city's hundreds of unions: their names only, not model instances.
         rows = choices.queryset.values_list("pk", "depth", "name")
-        options += [(pk, "　" * depth + name) for pk, depth, name in rows]
-        return options
+        sql, params = rows.query.sql_with_params()
+        names = remembered(
+            ("unit-options", rows.db, sql, params),
+            lambda: [
+                (pk, mark_safe(html.escape("　" * depth + name)))  # noqa: S308 - escaped here
+                for pk, depth, name in rows
+            ],
+        )
+        return options + names
     options += [(field.prepare_value(o), field.label_from_instance(o)) for o in choices.queryset]
     return options
 

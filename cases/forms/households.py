@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.i18n import pick_name
 from accounts.models import Unit
+from accounts.refcache import remembered
 
 from .. import idnumber
 from ..choices import AttachmentKind
@@ -187,11 +188,15 @@ Options = list[tuple[int, str]]
 def _filter_lists() -> tuple[Options, Options, Options]:
     """Tiers, causes and file categories for the list filter, each in its
     list's order, read in one query (three round trips before)."""
-    columns = ("pk", "name", "name_en", "sort_order", "kind")
-    tiers = Tier.objects.order_by().annotate(kind=Value(0)).values_list(*columns)
-    causes = Cause.objects.order_by().annotate(kind=Value(1)).values_list(*columns)
-    categories = FileCategory.objects.order_by().annotate(kind=Value(2)).values_list(*columns)
-    rows = tiers.union(causes, categories, all=True).order_by("kind", "sort_order", "pk")
+
+    def read() -> list[tuple[int, str, str, int, int]]:
+        columns = ("pk", "name", "name_en", "sort_order", "kind")
+        tiers = Tier.objects.order_by().annotate(kind=Value(0)).values_list(*columns)
+        causes = Cause.objects.order_by().annotate(kind=Value(1)).values_list(*columns)
+        categories = FileCategory.objects.order_by().annotate(kind=Value(2)).values_list(*columns)
+        return list(tiers.union(causes, categories, all=True).order_by("kind", "sort_order", "pk"))
+
+    rows = remembered("filter-lists", read)
     lists: tuple[Options, Options, Options] = ([], [], [])
     for pk, name, name_en, _order, kind in rows:
         lists[kind].append((pk, pick_name(name, name_en)))

@@ -265,6 +265,9 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send the token header
 X_FRAME_OPTIONS = "DENY"
 
 HOUSEHOLD_PAGE_SIZE = 25
+# Seconds each process keeps the unions, tiers and causes of the list filters
+# (accounts/refcache.py); 0 reads them on every page.
+REFERENCE_CACHE_SECONDS = env.int("REFERENCE_CACHE_SECONDS", default=60)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The second factor is on as in production; tests/conftest.py makes
 # client.force_login complete it, the OTP tests sign in as a person would.
 OTP_EXEMPT_DEMO = False
+# Query-count tests count a page as its first visitor finds it: the reference
+# lists read from the database (tests/accounts/test_refcache.py turns the
+# store on and checks it).
+REFERENCE_CACHE_SECONDS = 0
 PRIVATE_STORAGE_ROOT = Path(tempfile.mkdtemp(prefix="hardship-private-"))
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 STORAGES = {
