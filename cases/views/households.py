@@ -1,4 +1,3 @@
-import html
 from typing import Any
 
 from django.conf import settings
@@ -10,11 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import tables
 from accounts.masking import mask_address, mask_bank_account, mask_id_number, mask_phone
 from accounts.paging import paginate
 from accounts.scoping import can_unmask, has_action, require_action, units_for
@@ -61,8 +60,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": rows,
-        "rows_html": _rows_html(rows),
-        "columns": [label for label, _key in _COLUMNS],
+        "head_html": tables.header(_COLUMNS),
+        "rows_html": tables.rows(rows, _COLUMNS),
     }
     htmx = getattr(request, "htmx", None)
     partial = bool(htmx) and not (htmx and htmx.history_restore_request)
@@ -72,19 +71,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 _PK = 987654321  # stands for a row's pk in the one reversed detail URL
 
-# The list's columns: (label, the row's key). The label also goes into each
-# cell's data-label, which the phone layout shows beside the value.
-_COLUMNS = (
-    (_lazy("户主姓名"), "name"),
-    (_lazy("身份证号"), "id_number"),
-    (_lazy("所属工会"), "unit"),
-    (_lazy("困难类别"), "tier"),
-    (_lazy("主要致困原因"), "cause"),
-    (_lazy("状态"), "status_label"),
-    (_lazy("档案编号"), "file_number"),
-)
-
-
+# The household columns a row reads (Household.objects.only).
 _LIST_COLUMNS = (
     "name",
     "id_number",
@@ -95,6 +82,18 @@ _LIST_COLUMNS = (
     "tier__name_en",
     "main_cause__name",
     "main_cause__name_en",
+)
+
+# The list's columns; each label is also the cell's data-label, which the
+# phone layout shows beside the value.
+_COLUMNS = (
+    tables.Column(_lazy("户主姓名"), lambda r: tables.link(r["url"], r["name"])),
+    tables.Column(_lazy("身份证号"), lambda r: r["id_number"]),
+    tables.Column(_lazy("所属工会"), lambda r: r["unit"]),
+    tables.Column(_lazy("困难类别"), lambda r: r["tier"]),
+    tables.Column(_lazy("主要致困原因"), lambda r: r["cause"]),
+    tables.Column(_lazy("状态"), lambda r: tables.badge(r["status"], r["status_label"])),
+    tables.Column(_lazy("档案编号"), lambda r: r["file_number"]),
 )
 
 
@@ -116,28 +115,6 @@ def _row(household: Household, detail: str, labels: dict[str, str]) -> dict[str,
         "status_label": labels.get(h.status, h.status),
         "file_number": h.file_number or "—",
     }
-
-
-def _rows_html(rows: list[dict[str, Any]]) -> SafeString:
-    """The table's rows, written out here: a template spends about 5 µs on
-    each of a page's 400 cells (2-3 ms of a 10 ms page at a million
-    households). Every value goes through the standard library's escape."""
-    esc = html.escape
-    labels = [esc(str(label)) for label, _key in _COLUMNS]
-    out = []
-    for row in rows:
-        cells = [
-            f'<td data-label="{labels[0]}"><a href="{esc(row["url"])}">{esc(row["name"])}</a></td>'
-        ]
-        for label, key in zip(labels[1:5], ("id_number", "unit", "tier", "cause"), strict=True):
-            cells.append(f'<td data-label="{label}">{esc(str(row[key]))}</td>')
-        cells.append(
-            f'<td data-label="{labels[5]}"><span class="badge {esc(row["status"])}">'
-            f"{esc(str(row['status_label']))}</span></td>"
-        )
-        cells.append(f'<td data-label="{labels[6]}">{esc(str(row["file_number"]))}</td>')
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    return mark_safe("\n".join(out))  # noqa: S308 - every value escaped above
 
 
 @login_required

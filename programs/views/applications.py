@@ -13,10 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import tables
 from accounts.masking import mask_bank_account, mask_id_number
 from accounts.paging import paginate
 from accounts.scoping import has_action, require_action, units_for
@@ -100,6 +103,8 @@ def application_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": page.object_list,
+        "head_html": tables.header(_LIST_COLUMNS),
+        "rows_html": tables.rows(_list_rows(page.object_list), _LIST_COLUMNS),
         "mine": mine,
         "is_chair": is_chair,
     }
@@ -109,6 +114,47 @@ def application_list(request: HttpRequest) -> HttpResponse:
         else "programs/applications/application_list.html"
     )
     return render(request, template, context)
+
+
+_PK = 987654321  # stands for a row's pk in the one reversed detail URL
+
+
+def _list_rows(applications: Any) -> list[dict[str, Any]]:
+    """What a row of the list shows, from the rows' joined household, union,
+    tier, program and batch; one reverse() and one status label set a page."""
+    detail = reverse("programs:application_detail", args=[_PK]).replace(str(_PK), "{}")
+    labels = {value: str(label) for value, label in ApplicationStatus.choices}
+    out = []
+    for a in applications:
+        household = a.household
+        name = tables.link(detail.format(a.pk), household.name)
+        if household.tier_id:
+            name = tables.join(name, " ", tables.muted(household.tier))
+        program: Any = a.program.display_name
+        if a.batch_id:
+            batch = tables.muted(f"{_('批次')}：{a.batch.title}")
+            program = tables.join(program, tables.safe("<br>"), batch)
+        out.append(
+            {
+                "name": tables.join(tables.safe("<span>"), name, tables.safe("</span>")),
+                "unit": household.unit.name,
+                "program": tables.join(tables.safe("<span>"), program, tables.safe("</span>")),
+                "amount": "" if a.amount is None else f"{a.amount:.2f}",
+                "status": tables.badge(a.status, labels.get(a.status, a.status)),
+                "drafted": timezone.localtime(a.drafted_at).strftime("%Y-%m-%d"),
+            }
+        )
+    return out
+
+
+_LIST_COLUMNS = (
+    tables.Column(_lazy("户主姓名"), lambda r: r["name"]),
+    tables.Column(_lazy("所属工会"), lambda r: r["unit"]),
+    tables.Column(_lazy("帮扶项目"), lambda r: r["program"]),
+    tables.Column(_lazy("金额（元）"), lambda r: r["amount"]),
+    tables.Column(_lazy("状态"), lambda r: r["status"]),
+    tables.Column(_lazy("申请时间"), lambda r: r["drafted"]),
+)
 
 
 # -- drafting -----------------------------------------------------------------------------

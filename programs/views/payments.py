@@ -14,11 +14,13 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from accounts import tables
 from accounts.i18n import pick_name
 from accounts.masking import mask_bank_account
 from accounts.paging import list_query, paginate
@@ -88,6 +90,8 @@ def _queue_context(
         "form": batch_form,
         "page": page,
         "rows": rows,
+        "head_html": tables.header(_QUEUE_COLUMNS),
+        "rows_html": tables.rows(rows, _QUEUE_COLUMNS, row_id=lambda r: f"app-{r['pk']}"),
         "queue_total": selectors.queue_total(applications),
         "query": list_query(request),
     }
@@ -136,6 +140,48 @@ def _queue_row(
         "funds": funds.get(app.program_id, ""),
         "pay_url": pay.format(app.pk),
     }
+
+
+def _pick(row: dict[str, Any]) -> Any:
+    if row["blocked"]:
+        title = tables.esc(row["blocked"])
+        return tables.safe(
+            f'<span class="badge rejected" title="{title}">{tables.esc(_("不能由您发放"))}</span>'
+        )
+    checked = " checked" if row["checked"] else ""
+    return tables.safe(
+        f'<input type="checkbox" name="applications" value="{row["pk"]}"'
+        f' aria-label="{tables.esc(row["name"])}"{checked}>'
+    )
+
+
+def _home(row: dict[str, Any]) -> Any:
+    where = f"{row['unit']} · {row['file_number']}" if row["file_number"] else row["unit"]
+    return tables.join(row["name"], tables.muted(where, "div"))
+
+
+def _program(row: dict[str, Any]) -> Any:
+    if not row["batch"]:
+        return row["program"]
+    return tables.join(row["program"], tables.muted(row["batch"], "div"))
+
+
+def _pay_link(row: dict[str, Any]) -> Any:
+    if row["blocked"]:
+        return ""
+    label = tables.esc(_("单笔发放"))
+    url = tables.esc(row["pay_url"])
+    return tables.safe(f'<a class="button small secondary" href="{url}">{label}</a>')
+
+
+_QUEUE_COLUMNS = (
+    tables.Column(_lazy("选择"), _pick),
+    tables.Column(_lazy("家庭"), _home),
+    tables.Column(_lazy("帮扶项目"), _program),
+    tables.Column(_lazy("金额（元）"), lambda r: r["amount"], css="num"),
+    tables.Column(_lazy("可列支资金"), lambda r: r["funds"] or tables.muted(_("无您可支出的资金"))),
+    tables.Column("", _pay_link, labelled=False),
+)
 
 
 def _batch_form(user: Any, waiting: Any, data: Any = None, files: Any = None) -> BatchPayForm:
