@@ -53,3 +53,28 @@ def _menu_links(can: dict[str, dict[str, bool]], is_staff: bool) -> Callable[[],
         return html
 
     return links
+
+
+# The page frame's fixed parts for offline visits (static/js/offline.js): the
+# body's data-* addresses, and the script's texts in the page's language.
+# They depend on the language and the URL prefix only: rendered once a
+# process for each (30 {% url %}s and translations a page before).
+_SHELL: dict[tuple[Any, ...], SafeString] = {}
+setting_changed.connect(lambda **kwargs: _SHELL.clear())
+
+
+def shell(request: HttpRequest) -> dict[str, object]:
+    def part(template: str) -> Callable[[], SafeString]:
+        def rendered() -> SafeString:
+            key = (template, translation.get_language(), get_script_prefix())
+            html = _SHELL.get(key)
+            if html is None:
+                html = _SHELL[key] = render_to_string(template)
+            return html
+
+        return rendered
+
+    return {
+        "shell_attrs": part("_shell_attrs.html"),
+        "shell_texts": part("cases/followup/_offline_texts.html"),
+    }

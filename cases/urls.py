@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import followup, intake, lifecycle
+from .views import followup, intake, lifecycle, offline
 from .views import households as views
 
 app_name = "cases"
@@ -18,4 +18,5 @@ urlpatterns = [
     *intake.urlpatterns,
     *followup.urlpatterns,
     *lifecycle.urlpatterns,
+    *offline.urlpatterns,
 ]

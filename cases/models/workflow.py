@@ -203,6 +203,13 @@ class Visit(models.Model):
     help_given = models.TextField(_("已提供的帮助"), blank=True)
     follow_up_on = models.DateField(_("下次跟进日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    # Chosen by the phone (or another tool) when the visit is first written
+    # down: a draft sent again after a lost answer, or from a second tab,
+    # finds the visit it already made instead of making another.
+    client_key = models.UUIDField(_("客户端标识"), null=True, blank=True)
+    # Not stored: set by visit_log when a client key finds the visit it made
+    # before, so a caller can tell a replay from a new visit.
+    replayed = False
 
     class Meta:
         verbose_name = _("走访记录")
@@ -210,6 +217,9 @@ class Visit(models.Model):
         ordering = ["-visited_on", "-id"]
         indexes = [
             models.Index(fields=["household", "-visited_on"], name="visit_household_date_idx")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["visitor", "client_key"], name="visit_client_key_uniq")
         ]
 
     def __str__(self) -> str:

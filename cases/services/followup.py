@@ -9,12 +9,13 @@ start) before a cutoff date", and the cutoff is worked out once per request
 
 import calendar
 import datetime
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
@@ -439,6 +440,13 @@ def may_log_visit(user: User, household: Household) -> bool:
     return covers(user, "household.edit", household.unit) or is_active_helper(user, household)
 
 
+def _visit_by_key(actor: User, client_key: uuid.UUID) -> Visit | None:
+    visit = Visit.objects.filter(visitor=actor, client_key=client_key).first()
+    if visit is not None:
+        visit.replayed = True
+    return visit
+
+
 @transaction.atomic
 def visit_log(
     *,
@@ -447,14 +455,30 @@ def visit_log(
     data: dict[str, Any],
     photos: Sequence[UploadedFile] = (),
     on_behalf_of: HelperPerson | None = None,
+    client_key: uuid.UUID | None = None,
 ) -> Visit:
     """Log a follow-up visit of a filed household with its photos; the visit
     counts for the actor's own pairing with the household, if any.
 
     A caseworker may record the visit of a helper without a login
     (`on_behalf_of`): the visit keeps both names, and counts for that
-    helper's pairing instead of the caseworker's."""
+    helper's pairing instead of the caseworker's.
+
+    `client_key` is the key the phone (or an API client) gave the visit when
+    it was written down. A visit already logged by the actor under that key
+    is returned as it is, marked `replayed`, and nothing is written: a draft
+    sent again after a lost answer, or from two tabs at once, is one visit."""
+    if client_key is not None:
+        earlier = _visit_by_key(actor, client_key)
+        if earlier is not None:
+            return earlier
     household = household_lock(household)
+    if client_key is not None:
+        # A twin send for the same household waited on the lock above and
+        # may have committed meanwhile.
+        earlier = _visit_by_key(actor, client_key)
+        if earlier is not None:
+            return earlier
     if not may_log_visit(actor, household):
         raise PermissionDenied(_("您不是该家庭的帮扶人，也无权处理该工会的档案。"))
     _need_filed(household)
@@ -483,9 +507,24 @@ def visit_log(
     if len(photos) > MAX_PHOTOS:
         raise ValidationError({"photos": _("每次走访最多上传 %(n)d 张照片。") % {"n": MAX_PHOTOS}})
     typed = [(upload, photo_type(upload)) for upload in photos]
-    visit = visit_record(
-        actor=actor, household=household, data={**data, "visited_on": visited_on}, is_intake=False
-    )
+    try:
+        with transaction.atomic():
+            visit = visit_record(
+                actor=actor,
+                household=household,
+                data={**data, "visited_on": visited_on},
+                is_intake=False,
+            )
+            if client_key is not None:
+                visit.client_key = client_key
+                visit.save(update_fields=["client_key"])
+    except IntegrityError:
+        # The same key sent at the same moment for another household: the
+        # unique constraint let one through; answer with that one.
+        earlier = _visit_by_key(actor, client_key) if client_key is not None else None
+        if earlier is None:
+            raise
+        return earlier
     if pairing is not None:
         # visit_record keeps the recorder as the visitor; the helper who
         # actually went is named beside them.

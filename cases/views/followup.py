@@ -1,5 +1,6 @@
 """Helpers (结对帮扶), follow-up visits, my households and the overdue list."""
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -116,6 +117,9 @@ def visit_log(request: HttpRequest, pk: int) -> HttpResponse:
         household=household,
         on_behalf=covers(user, "household.edit", household.unit),
     )
+    # The phone keeps a copy of the visit under this key until it sees the
+    # visit on the server, in case the answer is lost on a weak signal.
+    client_key = _client_key(request.POST.get("client_key")) if request.method == "POST" else None
     if request.method == "POST" and form.is_valid():
         try:
             followup.visit_log(
@@ -124,6 +128,7 @@ def visit_log(request: HttpRequest, pk: int) -> HttpResponse:
                 data=form.service_data(),
                 photos=form.cleaned_data["photos"],
                 on_behalf_of=form.cleaned_data.get("on_behalf_of"),
+                client_key=client_key,
             )
         except ValidationError as exc:
             _attach_errors(form, exc)
@@ -135,8 +140,16 @@ def visit_log(request: HttpRequest, pk: int) -> HttpResponse:
         "household": household,
         "is_filed": household.status == HouseholdStatus.FILED,
         "photo_limit": settings.ATTACHMENT_MAX_BYTES,
+        "client_key": client_key or "",
     }
     return render(request, "cases/followup/visit_form.html", context)
+
+
+def _client_key(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        return None
 
 
 @login_required

@@ -101,6 +101,19 @@ def _visit_logged(response: Any, household: Household, _obj: Any) -> None:
         assert visit.needs == "冬季取暖"
 
 
+def _upload_payload(household: Household) -> dict[str, Any]:
+    alice = User.objects.get(username="alice")
+    key = "7a1c54b2-4f0e-4c55-9a53-2f3f8c1d0e9b"
+    return {**_visit_payload(household), "client_key": key, "owner": str(alice.pk)}
+
+
+def _visit_uploaded(response: Any, household: Household, _obj: Any) -> None:
+    assert response.status_code == 200, response.content.decode()[:2000]
+    assert response.json()["ok"] is True
+    visit = Visit.objects.get(household=household, is_intake=False)
+    assert visit.needs == "冬季取暖" and visit.client_key is not None
+
+
 def _photo_shown(response: Any, _household: Household, _photo: Any) -> None:
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PNG
@@ -201,6 +214,15 @@ ROUTES: dict[str, Route] = {
         allowed=_visit_logged,
         prepare=_file,
     ),
+    # A visit draft sent from the phone: the same people as the visit form.
+    "cases:visit_upload": Route(
+        "household",
+        ("POST",),
+        EDITORS_WITHOUT_ROLE,
+        payload=_upload_payload,
+        allowed=_visit_uploaded,
+        prepare=_file,
+    ),
     # A photo of a family's home: only roles that see unmasked personal data.
     "cases:visit_photo": Route(_photo, ("GET",), ("erin", "frank"), allowed=_photo_shown),
 }
@@ -209,4 +231,13 @@ PAGES: dict[str, Page] = {
     "cases:roster_home": Page(("GET",), ("alice", "carol"), ("erin", "dave", "frank")),
     "cases:my_households": Page(("GET",), ALL_READERS, ("frank",)),
     "cases:overdue_visits": Page(("GET",), ALL_READERS, ("frank",)),
+    # Offline visits: the worker, the manifest and the offline page hold no
+    # personal data and load before anyone signs in; the 待上传 page is
+    # filled in by the phone itself.
+    "cases:service_worker": Page(("GET",), ("alice", "frank"), (), login_required=False),
+    "cases:web_manifest": Page(("GET",), ("alice", "frank"), (), login_required=False),
+    "cases:offline_page": Page(("GET",), ("alice", "frank"), (), login_required=False),
+    "cases:visit_drafts": Page(("GET",), ALL_READERS, ("frank",)),
+    # Answers only about the asker's own visits.
+    "cases:visit_keys": Page(("GET",), ("alice", "frank"), ()),
 }
