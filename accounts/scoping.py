@@ -29,6 +29,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Reading funds, balances and ledgers: those who answer for the money.
     "fund.view": frozenset({Role.FINANCE, Role.CHAIR, Role.AUDITOR}),
     "config.manage": frozenset({Role.ADMIN}),
+    # Sending households' data to civil affairs (民政数据比对) and taking the
+    # answer back: ID numbers leave the product, so a chair's decision only.
+    "civil.exchange": frozenset({Role.CHAIR}),
 }
 
 # Roles that see full personal data in their units; auditors only when granted.

@@ -12,3 +12,4 @@ class ReportsConfig(AppConfig):
         from . import documents  # noqa: F401, I001
         from . import imports  # noqa: F401
         from . import stats_snapshot  # noqa: F401
+        from .civil import compare, export  # noqa: F401

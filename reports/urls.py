@@ -1,4 +1,4 @@
-from .views import documents, imports, jobs, statistics, todo
+from .views import civil, documents, imports, jobs, statistics, todo
 
 app_name = "reports"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     *imports.urlpatterns,
     *statistics.urlpatterns,
     *todo.urlpatterns,
+    *civil.urlpatterns,
 ]

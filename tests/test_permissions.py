@@ -28,6 +28,7 @@ from tests.funds import routes_funds
 from tests.permission_routes import Page, Route
 from tests.programs import routes_applications, routes_loans, routes_money, routes_payments
 from tests.reports import (
+    routes_civil,
     routes_documents,
     routes_imports,
     routes_jobs,
@@ -186,6 +187,7 @@ ROUTES: dict[str, Route] = {
     **routes_imports.ROUTES,
     **routes_statistics.ROUTES,
     **routes_todo.ROUTES,
+    **routes_civil.ROUTES,
 }
 
 
@@ -314,6 +316,7 @@ PAGES: dict[str, Page] = {
     **routes_imports.PAGES,
     **routes_statistics.PAGES,
     **routes_todo.PAGES,
+    **routes_civil.PAGES,
 }
 
 

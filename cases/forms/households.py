@@ -12,13 +12,14 @@ from accounts.i18n import pick_name
 from accounts.models import Unit
 from accounts.refcache import remembered
 
-from .. import idnumber
+from .. import clock, idnumber
 from ..choices import AttachmentKind
 from ..models import Cause, FileCategory, Household, HouseholdStatus, Member, Tier
 from ..selectors.households import HouseholdFilter
 from ..services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from ..uploads import checked_upload
 from .fields import (
+    DateInput,
     FastSelect,
     FastTextInput,
     UnitChoiceField,
@@ -272,8 +273,27 @@ class AttachmentForm(forms.Form):
         choices=AttachmentKind.choices, label=gettext_lazy("材料类型"), widget=FastSelect
     )
     file = forms.FileField(label=gettext_lazy("文件"))
+    signed_on = forms.DateField(
+        label=gettext_lazy("签署日期"),
+        required=False,
+        widget=DateInput(),
+        help_text=gettext_lazy("上传授权书时必填：户主签字的日期。"),
+    )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         self.content_type = checked_upload(upload)
         return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        signed_on = data.get("signed_on")
+        if data.get("kind") == AttachmentKind.CONSENT:
+            # Without the day it was signed a consent cannot open a data check.
+            if signed_on is None and "signed_on" not in self.errors:
+                self.add_error("signed_on", _("上传授权书须填写签署日期。"))
+            elif signed_on is not None and signed_on > clock.today():
+                self.add_error("signed_on", _("签署日期不能晚于今天。"))
+        elif signed_on is not None:
+            data["signed_on"] = None  # only a consent carries a signing date
+        return data

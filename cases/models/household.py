@@ -363,6 +363,9 @@ class Attachment(models.Model):
     content_type = models.CharField(_("文件类型"), max_length=64)
     size = models.PositiveIntegerField(_("大小（字节）"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    # The day a consent (授权书) was signed: a household's data leaves for a
+    # civil-affairs check only on a consent with this date.
+    signed_on = models.DateField(_("签署日期"), null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("上传人"),

@@ -1,6 +1,7 @@
 """Writes to household files. Each runs in one transaction and leaves an
 audit event; callers pass the acting user explicitly."""
 
+import datetime
 import hashlib
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from accounts.models import Unit, User
 from accounts.scoping import covers
 
 from .. import idnumber, meanstest
+from ..choices import AttachmentKind
 from ..models import CLOSED_STATUSES, Attachment, FileCategory, Household, Member
 
 # Fields a caseworker edits on the file itself (everything but workflow state).
@@ -240,9 +242,17 @@ def household_reveal_id(*, actor: User, household: Household, field: str = "id_n
 
 @transaction.atomic
 def attachment_add(
-    *, actor: User, household: Household, kind: str, upload: UploadedFile, content_type: str
+    *,
+    actor: User,
+    household: Household,
+    kind: str,
+    upload: UploadedFile,
+    content_type: str,
+    signed_on: datetime.date | None = None,
 ) -> Attachment:
     _check_scope(actor, household.unit)
+    if kind == AttachmentKind.CONSENT and signed_on is None:
+        raise ValidationError({"signed_on": _("上传授权书须填写签署日期。")})
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -254,6 +264,7 @@ def attachment_add(
         content_type=content_type,
         size=upload.size or 0,
         sha256=digest.hexdigest(),
+        signed_on=signed_on if kind == AttachmentKind.CONSENT else None,
         uploaded_by=actor,
     )
     attachment.file.save(upload.name or "upload", upload, save=False)

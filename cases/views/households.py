@@ -257,6 +257,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
             kind=form.cleaned_data["kind"],
             upload=form.cleaned_data["file"],
             content_type=form.content_type,
+            signed_on=form.cleaned_data.get("signed_on"),
         )
         messages.success(request, _("材料已上传。"))
     else:

@@ -286,6 +286,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # failed and its owner may start it again.
 JOB_STALE_AFTER_MINUTES = env.int("JOB_STALE_AFTER_MINUTES", default=15)
 
+# 民政数据比对 (reports/civil): column layouts of the file sent to civil
+# affairs beside the shipped "household" and "person" ones, by key (see
+# reports/civil/layouts.py and docs/civil-affairs.md).
+CIVIL_AFFAIRS_LAYOUTS: dict[str, dict[str, object]] = {}
+
 # Statistics (reports/stats_snapshot.py): a union whose subtree holds more
 # households than this reads its figures from a snapshot rebuilt in the
 # background (数据截至) instead of counting them on every request; a
