@@ -9,11 +9,13 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
+from django.shortcuts import render
 from django.utils.translation import gettext, gettext_lazy
 
 from . import services
+from .api.tokens import api_token_create, api_token_revoke
 from .audit import audit_record
-from .models import AuditEvent, Membership, Unit, User
+from .models import ApiToken, AuditEvent, Membership, Unit, User
 from .otp import otp_reset
 
 
@@ -117,3 +119,45 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
     search_fields = ["object_id", "actor__username"]
     date_hierarchy = "created_at"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """An administrator sees every API token, revokes any, and may make one
+    for a person (its key is shown once, on the page after saving). Keys are
+    never stored, so none can be shown later."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "user__full_name", "name", "prefix"]
+    fields = ["user", "name"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["user", "name"] if obj is not None else []
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoked, never deleted: the audit trail names them
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        actor: Any = request.user
+        token, key = api_token_create(actor=actor, user=obj.user, name=obj.name)
+        obj.pk = token.pk
+        request._api_token_key = (token, key)  # type: ignore[attr-defined]
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        token, key = request._api_token_key  # type: ignore[attr-defined]
+        response = render(request, "accounts/api_token_created.html", {"token": token, "key": key})
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @admin.action(description=gettext_lazy("撤销所选令牌"), permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        actor: Any = request.user
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(actor=actor, token=token)
+        self.message_user(request, gettext("所选令牌已撤销。"))

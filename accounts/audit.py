@@ -21,6 +21,9 @@ from .models import AuditEvent, Unit, User
 # stored and filtered on; the label is shown beside it in the reader's language.
 ACTION_LABELS: dict[str, Promise] = {
     "aid.history_import": _("导入历史帮扶记录"),
+    "api.call": _("API 调用"),
+    "api_token.create": _("创建 API 令牌"),
+    "api_token.revoke": _("撤销 API 令牌"),
     "application.amend": _("修改帮扶申请"),
     "application.approve": _("批准帮扶申请"),
     "application.draft": _("起草帮扶申请"),

@@ -16,5 +16,6 @@ urlpatterns = [
     path("funds/", include("funds.urls")),
     path("aid/", include("programs.urls")),
     path("reports/", include("reports.urls")),
+    path("api/v1/", include("accounts.api.urls")),
     path("admin/", admin.site.urls),
 ]

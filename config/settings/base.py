@@ -33,6 +33,11 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "pgtrigger",
+    # The API (/api/v1/, accounts/api) and its OpenAPI schema and docs; the
+    # sidecar serves Swagger UI from the package, not from a CDN.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "cases",
     "funds",
@@ -298,3 +303,45 @@ CIVIL_AFFAIRS_LAYOUTS: dict[str, dict[str, object]] = {}
 # rebuilt.
 STATISTICS_LIVE_MAX_HOUSEHOLDS = env.int("STATISTICS_LIVE_MAX_HOUSEHOLDS", default=20000)
 STATISTICS_SNAPSHOT_MAX_AGE_MINUTES = env.int("STATISTICS_SNAPSHOT_MAX_AGE_MINUTES", default=60)
+
+# The API (/api/v1/, accounts/api): per-user tokens only (never the session
+# cookie, so no other site can call it from a signed-in browser), cursor
+# pages, a rate limit per token, errors as JSON with the field named.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/hour")
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=50)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.api.auth.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "accounts.api.policies.CursorPage",
+    "PAGE_SIZE": API_PAGE_SIZE,
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.policies.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": API_RATE_LIMIT},
+    "EXCEPTION_HANDLER": "accounts.api.base.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # What each endpoint takes is in the schema; OPTIONS answers 405.
+    "DEFAULT_METADATA_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "工会困难职工帮扶 API",
+    "DESCRIPTION": "只读查询与走访、帮扶申请的提交。说明见 docs/api.md。",
+    "VERSION": "1.0.0",
+    # 3.1: a field that may be null is said so exactly, also for an object
+    # (3.0's `nullable` beside a $ref is read differently by different tools).
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Fields of the same name with different choices get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "HouseholdStatusEnum": "cases.models.HouseholdStatus",
+        "VisitKindEnum": "cases.models.VisitKind",
+        "EntryKindEnum": "funds.models.EntryKind",
+        "ApplicationStatusEnum": "programs.models.ApplicationStatus",
+        "ProgramKindEnum": "programs.models.config.Kind",
+    },
+}

@@ -132,6 +132,9 @@ class Application(models.Model):
     # 发放记录迁移: aid paid before the union moved in, brought in from its
     # books (which upload), not decided in the product.
     migrated_from = models.CharField(_("迁移来源"), max_length=200, blank=True)
+    # Chosen by an API client when it first sends the application: sent
+    # again after a lost answer, it finds the application it already made.
+    client_key = models.UUIDField(_("客户端标识"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("帮扶申请")
@@ -181,6 +184,9 @@ class Application(models.Model):
                 fields=["batch", "household"],
                 condition=Q(batch__isnull=False),
                 name="batch_one_line_per_household",
+            ),
+            models.UniqueConstraint(
+                fields=["drafted_by", "client_key"], name="application_client_key_uniq"
             ),
         ]
 

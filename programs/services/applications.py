@@ -9,6 +9,7 @@ change goes through `application_move`, which writes the history row.
 """
 
 import datetime
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -309,11 +310,26 @@ def application_draft(
     cash: Any = None,
     goods_value: Any = None,
     goods_description: str = "",
+    client_key: uuid.UUID | None = None,
 ) -> Application:
     """Draft an application and send it for approval (a batch line stays a
     draft until its batch is submitted). The household row is locked, so two
-    drafts at once cannot both fit under a cap that holds only one."""
+    drafts at once cannot both fit under a cap that holds only one.
+
+    `client_key` is the key an API client gave the application. One the
+    actor already drafted under that key is returned as it is, marked
+    `replayed`, and nothing is written: sent twice, it is one application."""
+    if client_key is not None:
+        earlier = _application_by_key(actor, client_key)
+        if earlier is not None:
+            return earlier
     household = household_lock(household)
+    if client_key is not None:
+        # A twin send for the same household waited on the lock above and
+        # may have committed meanwhile.
+        earlier = _application_by_key(actor, client_key)
+        if earlier is not None:
+            return earlier
     check_drafter(actor, household)
     today = on or clock.today()
     rules.check_window(program, today)
@@ -330,16 +346,26 @@ def application_draft(
         goods_value=goods_value,
         goods_description=goods_description,
     )
-    application = Application.objects.create(
-        program=program,
-        household=household,
-        batch=batch,
-        year=today.year,
-        status=S.DRAFT if batch is not None else S.PENDING,
-        reason=reason.strip(),
-        drafted_by=actor,
-        **fields,
-    )
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                program=program,
+                household=household,
+                batch=batch,
+                year=today.year,
+                status=S.DRAFT if batch is not None else S.PENDING,
+                reason=reason.strip(),
+                drafted_by=actor,
+                client_key=client_key,
+                **fields,
+            )
+    except IntegrityError:
+        # The same key sent at the same moment for another household: the
+        # unique constraint let one through; answer with that one.
+        earlier = _application_by_key(actor, client_key) if client_key is not None else None
+        if earlier is None:
+            raise
+        return earlier
     ApplicationStatusChange.objects.create(
         application=application,
         from_status="",
@@ -359,6 +385,13 @@ def application_draft(
         },
     )
     return application
+
+
+def _application_by_key(actor: User, client_key: uuid.UUID) -> Application | None:
+    found = Application.objects.filter(drafted_by=actor, client_key=client_key).first()
+    if found is not None:
+        found.replayed = True  # type: ignore[attr-defined]
+    return found
 
 
 def application_lock(application: Application) -> Application:
