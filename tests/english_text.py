@@ -27,7 +27,25 @@ APPS = ("accounts", "cases", "funds", "programs", "reports")
 MASKED = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+\*{2,}")
 # The column and sheet names of the import workbooks: the file must carry them
 # as they are, so the English instructions quote them (with a gloss).
-WORKBOOK_NAMES = ("姓名", "身份证号", "所属工会", "联系电话", "入会日期", "困难职工", "家庭成员")
+WORKBOOK_NAMES = (
+    "姓名",
+    "身份证号",
+    "所属工会",
+    "联系电话",
+    "入会日期",
+    "困难职工",
+    "家庭成员",
+    # Civil affairs' answer (民政数据比对): its headers and the status words
+    # the file must hold, each glossed in English on the page.
+    "民政状态",
+    "月保障金额",
+    "核对收入",
+    "核对日期",
+    "低保边缘",
+    "低保",
+    "特困",
+    "无",
+)
 WORKBOOK_VALUES = ("在档", "已退出")
 
 

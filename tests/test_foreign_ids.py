@@ -18,6 +18,7 @@ declared an id (PLAIN_IDS) or not (NOT_IDS).
 
 import functools
 import importlib
+import json
 import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -494,7 +495,13 @@ def try_route(name: str, client: Any, people: dict[str, User], units: dict[str, 
                     # The person sees why: the refusal is on the page.
                     body = response.content.decode(errors="replace")
                     shown = [str(e) for m in refused for errs in m.errors.values() for e in errs]
-                    if not any(escape(text) in body for text in shown):
+                    if response.get("Content-Type", "").startswith("application/json"):
+                        # A phone's upload: the answer the script shows beside the draft.
+                        body = json.dumps(response.json(), ensure_ascii=False)
+                        shown = [text.replace('"', '\\"') for text in shown]
+                    else:
+                        shown = [escape(text) for text in shown]
+                    if not any(text in body for text in shown):
                         walk.failures.append(f"{where}: refused, but no message on the page")
 
 

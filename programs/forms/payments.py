@@ -98,7 +98,9 @@ def _check_sheet(form: forms.Form) -> None:
 class PayForm(forms.Form):
     # The application the form was shown for: a form posted to another
     # application's address is refused instead of paying the wrong family.
-    application = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**62)
+    application = forms.IntegerField(
+        label=gettext_lazy("帮扶申请"), widget=forms.HiddenInput, min_value=1, max_value=2**62
+    )
     fund = _fund_field()
     method = _method_field()
     paid_on = _paid_on_field()

@@ -3,6 +3,7 @@ every response it gets checked against the OpenAPI schema the product
 serves (openapi-core: status, content type, body, nullable fields)."""
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -27,13 +28,18 @@ def _fresh_rate_counts():
 
 
 _SPEC: dict[str, Any] = {}
+# Built once, by the first test that needs it: several threads of a race test
+# may ask at the same moment, and drf-spectacular's generator is not safe to
+# run twice at once (it loads its extensions lazily).
+_SPEC_LOCK = threading.Lock()
 
 
 def openapi() -> OpenAPI:
-    if "spec" not in _SPEC:
-        schema = SchemaGenerator().get_schema(request=None, public=True)
-        _SPEC["raw"] = json.loads(json.dumps(schema, default=str))
-        _SPEC["spec"] = OpenAPI.from_dict(_SPEC["raw"])
+    with _SPEC_LOCK:
+        if "spec" not in _SPEC:
+            schema = SchemaGenerator().get_schema(request=None, public=True)
+            _SPEC["raw"] = json.loads(json.dumps(schema, default=str))
+            _SPEC["spec"] = OpenAPI.from_dict(_SPEC["raw"])
     return _SPEC["spec"]
 
 

@@ -349,7 +349,7 @@ def test_two_households_of_one_name_need_the_file_number(as_user, dave, units):
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"name": ""}, "name", "这个字段是必填项"),
+        ({"name": ""}, "name", "该字段是必填项"),
         ({"restriction": "purpose"}, "restricted_purpose", "请填写限定用途"),
         ({"restriction": "household"}, "household", "请输入受助家庭"),
         ({"year": "1900"}, "year", "2000"),
