@@ -125,6 +125,24 @@ def _long_number(value: Any, what: Any) -> str:
     return _text(value)
 
 
+def normalized_text(value: Any) -> str:
+    """A cell as text, full-width digits and letters made plain (NFKC), as
+    the history and civil-affairs sheets read them."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def read_id_number(value: Any) -> str:
+    """An ID number cell: a valid number (checksum, birth date), normalized;
+    a ValueError naming the problem otherwise."""
+    text = _long_number(value, gettext_lazy("身份证号"))
+    try:
+        return idnumber.parse(text).number
+    except ValidationError as exc:
+        raise ValueError(exc.messages[0]) from None
+
+
 class IdNumber(Cell):
     lookups: "Lookups"
 

@@ -11,7 +11,6 @@ import's, reused from `cases.import_sheet`.
 
 import datetime
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -26,7 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from accounts.models import Unit, User
 from accounts.scoping import unit_q
-from cases import clock, idnumber
+from cases import clock
 from cases.import_sheet import (
     EXAMPLE_ID,
     MIGRATE_MAX_BYTES,
@@ -49,7 +48,7 @@ from cases.import_template import (
     write_headers,
     write_lists,
 )
-from cases.resources import Money, Text, _long_number
+from cases.resources import Money, Text, normalized_text, read_id_number
 from funds.models import Fund
 
 from .models import PaymentMethod
@@ -111,19 +110,8 @@ TEXT_COLUMNS = ("户主身份证号", "档案编号")
 # -- the cells -------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
-def read_id(value: Any) -> str:
-    """户主身份证号: a valid number (checksum, birth date), normalized."""
-    text = _long_number(value, gettext_lazy("身份证号"))
-    try:
-        return idnumber.parse(text).number
-    except ValidationError as exc:
-        raise ValueError(exc.messages[0]) from None
+_text = normalized_text
+read_id = read_id_number
 
 
 def read_file_number(value: Any) -> str:

@@ -10,7 +10,6 @@ and reason, and nothing is written unless there are none.
 
 import datetime
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +18,7 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from cases import clock, idnumber
+from cases import clock
 from cases.import_sheet import (
     CellError,
     _not_a_workbook,
@@ -29,7 +28,7 @@ from cases.import_sheet import (
     open_sheet,
     row_values,
 )
-from cases.resources import Money, _long_number
+from cases.resources import Money, normalized_text, read_id_number
 
 from ..models import CivilStatus
 
@@ -78,18 +77,8 @@ class Comparison:
     total: int
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
-def read_id(value: Any) -> str:
-    text = _long_number(value, _("身份证号"))
-    try:
-        return idnumber.parse(text).number
-    except ValidationError as exc:
-        raise ValueError(exc.messages[0]) from None
+_text = normalized_text
+read_id = read_id_number
 
 
 def read_status(value: Any) -> str:
