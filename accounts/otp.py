@@ -217,15 +217,18 @@ class SecondFactorMiddleware:
         user: Any = request.user
         if not user.is_authenticated or is_verified(request):
             return False
+        # The roles first: they are read once a request anyway (scoping), and
+        # most people need no second factor, so their path is never resolved
+        # twice.
+        if not otp_required(user):
+            return False
         if request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/")):
             return False
         try:
             match = resolve(request.path_info)
         except Resolver404:
             return False  # a 404 shows nothing
-        if match.view_name in OPEN_URL_NAMES:
-            return False
-        return otp_required(user)
+        return match.view_name not in OPEN_URL_NAMES
 
     def _redirect(self, request: HttpRequest) -> HttpResponse:
         user: Any = request.user

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import BooleanField, Expression, F, Model, QuerySet
-from django.db.models.query import ModelIterable
+from django.db.models.query import ModelIterable, ValuesIterable
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -38,7 +38,10 @@ class PagedQuerySet(QuerySet[M]):
             and k.start  # the first page: one query is already the cheapest
             and k.step is None
             and self._result_cache is None
-            and self._iterable_class is ModelIterable
+            and (
+                self._iterable_class is ModelIterable
+                or (self._iterable_class is ValuesIterable and "id" in self.query.values_select)
+            )
             and not self.query.is_sliced
             and not self.query.distinct
             and not self.query.combinator
@@ -47,7 +50,12 @@ class PagedQuerySet(QuerySet[M]):
         keys = list(self.values_list("pk", flat=True)[k])
         if not keys:
             return []
-        rows = {row.pk: row for row in self.order_by().filter(pk__in=keys)}
+        found = self.order_by().filter(pk__in=keys)
+        rows: dict[Any, Any]
+        if self._iterable_class is ValuesIterable:
+            rows = {row["id"]: row for row in found.values(*self.query.values_select)}
+        else:
+            rows = {row.pk: row for row in found}
         return [rows[key] for key in keys]
 
 
@@ -136,6 +144,8 @@ def _keys(queryset: QuerySet[Any]) -> tuple[list[str], bool] | None:
 
 
 def _value(row: Any, name: str) -> Any:
+    if isinstance(row, dict):  # a .values() row
+        return row["id" if name == "pk" else name]
     for part in name.split("__"):
         row = getattr(row, part)
     return row
@@ -282,12 +292,21 @@ def paginate(
     *,
     noun: str = "条",  # 户 for households, else 条
     count: bool = True,
+    values: Sequence[str] = (),
 ) -> ListPage:
     """The page the request asks for: ?after=/?before= a row's sort key
     (keyset), ?page=N (two-step OFFSET), else the first page. One query for
     the rows, one capped count (when `count`), one EXPLAIN above the cap;
-    a whole table estimated far above the cap: the EXPLAIN alone."""
+    a whole table estimated far above the cap: the EXPLAIN alone.
+
+    `values` (names for QuerySet.values, "id" among them) reads the page's
+    rows as plain dicts, joined tables included; the count and the estimate
+    still read the queryset as given, without those joins."""
     cap = count_cap()
+
+    def rows_of(qs: QuerySet[Any]) -> QuerySet[Any]:
+        return qs.values(*values) if values else qs
+
     base = request.GET.copy()
     for param in CURSOR_PARAMS:
         base.pop(param, None)
@@ -300,18 +319,22 @@ def paginate(
     if keys is not None and (after or before):
         names, descending = keys
         token = after or before or ""
-        values = _decode(token, len(names))
+        cursor = _decode(token, len(names))
         forward = bool(after)
-        if values is None:
-            return paginate(_without_cursor(request), queryset, size, noun=noun, count=count)
+        if cursor is None:
+            return paginate(
+                _without_cursor(request), queryset, size, noun=noun, count=count, values=values
+            )
         op = ("<" if descending else ">") if forward else (">" if descending else "<")
-        qs = queryset.filter(RowCompare([F(n) for n in names], values, op))
+        qs = queryset.filter(RowCompare([F(n) for n in names], cursor, op))
         if not forward:
             qs = qs.reverse()
         try:
-            fetched = list(qs[: size + 1])
+            fetched = list(rows_of(qs)[: size + 1])
         except (ValidationError, ValueError, TypeError, OverflowError):
-            return paginate(_without_cursor(request), queryset, size, noun=noun, count=count)
+            return paginate(
+                _without_cursor(request), queryset, size, noun=noun, count=count, values=values
+            )
         more = len(fetched) > size
         rows = fetched[:size]
         if forward:
@@ -331,7 +354,7 @@ def paginate(
             if counted <= cap:
                 number = min(number, max(1, -(-counted // size)))
         start = (number - 1) * size
-        fetched = list(paged(queryset)[start : start + size + 1])
+        fetched = list(paged(rows_of(queryset))[start : start + size + 1])
         has_next = len(fetched) > size
         rows = fetched[:size]
         has_previous = number > 1

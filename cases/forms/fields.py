@@ -27,12 +27,12 @@ class FastSelect(forms.Select):
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         choices = _choices(self.choices)
-        if any(isinstance(label, (list, tuple)) for _value, label in choices):
-            return super().render(name, value, attrs, renderer)
         final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         chosen = set(self.format_value(value))
         parts = [f"<select{flatatt(final)}>"]
         for option, label in choices:
+            if isinstance(label, (list, tuple)):  # option groups: Django's own way
+                return super().render(name, value, attrs, renderer)
             text = "" if option is None else str(option)
             selected = " selected" if text in chosen else ""
             # The standard library's escape (Django's wraps it, and checks every

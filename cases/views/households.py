@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import tables
+from accounts.i18n import pick_name
 from accounts.masking import mask_address, mask_bank_account, mask_id_number, mask_phone
 from accounts.paging import paginate
 from accounts.scoping import can_unmask, has_action, require_action, units_for
@@ -49,10 +50,12 @@ def household_list(request: HttpRequest) -> HttpResponse:
     else:
         flt = form.to_filter() if form.is_bound else selectors.HouseholdFilter()
         households = selectors.household_list(user, flt)
-    # Only what a row shows: a household has fifty columns, and building 26
-    # full instances with their union, tier and cause was a third of the page.
-    households = households.only(*_LIST_COLUMNS)
-    page = paginate(request, households, settings.HOUSEHOLD_PAGE_SIZE, noun="户")
+    # Only what a row shows, as plain values: a household has fifty columns,
+    # and building 26 households with their union, tier and cause as model
+    # instances was a third of the page.
+    page = paginate(
+        request, households, settings.HOUSEHOLD_PAGE_SIZE, noun="户", values=_LIST_VALUES
+    )
     detail = reverse("cases:household_detail", args=[_PK]).replace(str(_PK), "{}")
     labels = {value: str(label) for value, label in HouseholdStatus.choices}
     rows = [_row(h, detail, labels) for h in page.object_list]
@@ -71,15 +74,18 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 _PK = 987654321  # stands for a row's pk in the one reversed detail URL
 
-# The household columns a row reads (Household.objects.only).
-_LIST_COLUMNS = (
+# The household values a row reads.
+_LIST_VALUES = (
+    "id",
     "name",
     "id_number",
     "status",
     "file_number",
     "unit__name",
+    "tier_id",
     "tier__name",
     "tier__name_en",
+    "main_cause_id",
     "main_cause__name",
     "main_cause__name_en",
 )
@@ -97,23 +103,26 @@ _COLUMNS = (
 )
 
 
-def _row(household: Household, detail: str, labels: dict[str, str]) -> dict[str, Any]:
-    """What a list row shows, worked out here rather than by template
-    lookups and a {% url %} per row (a 25-row page: 15 ms → 3 ms)."""
-    h = household
+def _row(h: dict[str, Any], detail: str, labels: dict[str, str]) -> dict[str, Any]:
+    """What a list row shows, from the row's values; one reverse() a page
+    instead of a {% url %} per row."""
     return {
-        "obj": h,
-        "url": detail.format(h.pk),
-        "name": h.name,
+        "id": h["id"],
+        "url": detail.format(h["id"]),
+        "name": h["name"],
         # List pages always mask: a full number is one click away and audited.
-        "id_number": mask_id_number(h.id_number),
-        "unit": h.unit.name,
-        "tier": str(h.tier) if h.tier_id else "—",
-        "cause": str(h.main_cause) if h.main_cause_id else "—",
-        "status": h.status,
+        "id_number": mask_id_number(h["id_number"]),
+        "unit": h["unit__name"],
+        "tier": pick_name(h["tier__name"], h["tier__name_en"]) if h["tier_id"] else "—",
+        "cause": (
+            pick_name(h["main_cause__name"], h["main_cause__name_en"])
+            if h["main_cause_id"]
+            else "—"
+        ),
+        "status": h["status"],
         # get_status_display() hashes the lazy choices on every call (0.7 ms).
-        "status_label": labels.get(h.status, h.status),
-        "file_number": h.file_number or "—",
+        "status_label": labels.get(h["status"], h["status"]),
+        "file_number": h["file_number"] or "—",
     }
 
 

@@ -96,7 +96,7 @@ def test_bad_checksum_on_create(client_a, units):
         ("41010519800101001", "身份证号应为 18 位，当前为 17 位"),
         ("4101051980010100AB", "身份证号前 17 位应为数字"),
         ("410105" + "19990230" + "0011", "身份证号中的出生日期 19990230 不是有效日期"),
-        ("", "这个字段是必填项"),
+        ("", "该字段是必填项"),
     ],
 )
 def test_bad_id_on_edit_changes_nothing(client_a, household, value, reason):
@@ -231,7 +231,7 @@ def test_member_without_name_or_relation(client_a, units):
     response = client_a.post(
         reverse(CREATE), form_data(units["a1"], members=[_member(name="", relation="cousin")])
     )
-    assert_refused(response, "姓名：这个字段是必填项", "与户主关系：", before=before)
+    assert_refused(response, "姓名：该字段是必填项", "与户主关系：", before=before)
 
 
 @pytest.fixture
@@ -582,7 +582,7 @@ def test_malformed_filters_show_a_message_and_no_rows(client_a, listed, params, 
 def test_search_treats_special_characters_literally(client_a, listed, q, expected):
     response = client_a.get(reverse("cases:household_list"), {"q": q})
     assert response.status_code == 200
-    assert {row["obj"].name for row in response.context["rows"]} == expected
+    assert {row["name"] for row in response.context["rows"]} == expected
     assert Household.objects.count() == 32  # and the table is still there
 
 

@@ -83,11 +83,11 @@ def test_the_list_filters_by_category_without_repeating_a_household(as_user, ali
 
     client = as_user(alice)
     response = client.get(reverse("cases:household_list"), {"category": cat("大病职工").pk})
-    names = [row["obj"].name for row in response.context["rows"]]
+    names = [row["name"] for row in response.context["rows"]]
     assert sorted(names) == ["两类都有", "只有大病"]
     assert response.context["page"].paginator.count == 2
     response = client.get(reverse("cases:household_list"), {"category": cat("单亲家庭").pk})
-    assert [row["obj"].name for row in response.context["rows"]] == ["两类都有"]
+    assert [row["name"] for row in response.context["rows"]] == ["两类都有"]
 
     response = client.get(reverse("cases:household_list"), {"category": "99999"})
     assert "档案分类：所选档案分类不存在。" in response.content.decode()
