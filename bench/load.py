@@ -143,6 +143,7 @@ def prepare(url: str, accounts_per_role: int, workdir: Path) -> Path:
         .values_list("id", flat=True)[:5000]
     )
     plan["payable"] = list(pay_selectors.payable(finance).values_list("id", flat=True)[:5000])
+    _top_up(finance, plan["payable"])
     plan["households"] = list(
         Household.objects.filter(status="filed")
         .order_by("?")
@@ -160,6 +161,33 @@ def prepare(url: str, accounts_per_role: int, workdir: Path) -> Path:
         f" approval, {len(plan['payable'])} payable"
     )
     return path
+
+
+def _top_up(finance: Any, payable: list[int]) -> None:
+    """Enough money in the finance officer's funds for every payment the run
+    may make: each run spends some, and a pay form refused for want of money
+    would count as an error of the server. Recorded as a receipt (上级拨款),
+    through the same service as the fund page."""
+    from django.db.models import Sum
+
+    from funds import selectors as fund_selectors
+    from funds.services import balance_of, receipt_post
+    from programs.models import Application
+
+    need = Application.objects.filter(pk__in=payable).aggregate(s=Sum("amount"))["s"] or 0
+    for fund in fund_selectors.managed_funds(finance):
+        short = need - balance_of(fund)
+        if short > 0:
+            receipt_post(
+                actor=finance,
+                fund=fund,
+                amount=short,
+                memo="bench/load.py: funds for the run's payments",
+                source="higher_grant",
+                payer_kind="unit",
+                payer=fund.unit.name,
+            )
+            say(f"fund {fund.pk} topped up by {short}")
 
 
 def free_port() -> int:
