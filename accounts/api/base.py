@@ -119,11 +119,15 @@ def _flat(value: Any) -> list[str]:
     return [str(value)]
 
 
+# A service's field names that the API calls otherwise: its key is a header.
+_FIELD_NAMES = {"__all__": "non_field_errors", "client_key": IDEMPOTENCY_HEADER}
+
+
 def _django_validation(exc: DjangoValidationError) -> exceptions.ValidationError:
     if hasattr(exc, "error_dict"):
         return exceptions.ValidationError(
             {
-                ("non_field_errors" if k == "__all__" else k): [str(m) for e in v for m in e]
+                _FIELD_NAMES.get(k, k): [str(m) for e in v for m in e]
                 for k, v in exc.error_dict.items()
             }
         )

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.idempotency import replay_of
 from accounts.models import Membership, Role, Unit, User
 from accounts.scoping import covers
 
@@ -469,14 +470,14 @@ def visit_log(
     is returned as it is, marked `replayed`, and nothing is written: a draft
     sent again after a lost answer, or from two tabs at once, is one visit."""
     if client_key is not None:
-        earlier = _visit_by_key(actor, client_key)
+        earlier = replay_of(_visit_by_key(actor, client_key), household=household)
         if earlier is not None:
             return earlier
     household = household_lock(household)
     if client_key is not None:
         # A twin send for the same household waited on the lock above and
         # may have committed meanwhile.
-        earlier = _visit_by_key(actor, client_key)
+        earlier = replay_of(_visit_by_key(actor, client_key), household=household)
         if earlier is not None:
             return earlier
     if not may_log_visit(actor, household):
@@ -520,11 +521,13 @@ def visit_log(
                 visit.save(update_fields=["client_key"])
     except IntegrityError:
         # The same key sent at the same moment for another household: the
-        # unique constraint let one through; answer with that one.
+        # unique constraint let one through; the other is not its replay.
         earlier = _visit_by_key(actor, client_key) if client_key is not None else None
         if earlier is None:
             raise
-        return earlier
+        replayed = replay_of(earlier, household=household)
+        assert replayed is not None
+        return replayed
     if pairing is not None:
         # visit_record keeps the recorder as the visitor; the helper who
         # actually went is named beside them.

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.idempotency import replay_of
 from accounts.models import User
 from accounts.money import CENT, TOO_LARGE, ZERO
 from accounts.scoping import covers
@@ -320,14 +321,18 @@ def application_draft(
     actor already drafted under that key is returned as it is, marked
     `replayed`, and nothing is written: sent twice, it is one application."""
     if client_key is not None:
-        earlier = _application_by_key(actor, client_key)
+        earlier = replay_of(
+            _application_by_key(actor, client_key), household=household, program=program
+        )
         if earlier is not None:
             return earlier
     household = household_lock(household)
     if client_key is not None:
         # A twin send for the same household waited on the lock above and
         # may have committed meanwhile.
-        earlier = _application_by_key(actor, client_key)
+        earlier = replay_of(
+            _application_by_key(actor, client_key), household=household, program=program
+        )
         if earlier is not None:
             return earlier
     check_drafter(actor, household)
@@ -361,11 +366,13 @@ def application_draft(
             )
     except IntegrityError:
         # The same key sent at the same moment for another household: the
-        # unique constraint let one through; answer with that one.
+        # unique constraint let one through; the other is not its replay.
         earlier = _application_by_key(actor, client_key) if client_key is not None else None
         if earlier is None:
             raise
-        return earlier
+        replayed = replay_of(earlier, household=household, program=program)
+        assert replayed is not None
+        return replayed
     ApplicationStatusChange.objects.create(
         application=application,
         from_status="",

@@ -103,6 +103,35 @@ def test_the_same_application_sent_twice_is_one_application(api, alice, househol
 
 
 @pytest.mark.django_db
+def test_a_key_sent_again_for_another_household_is_refused_not_answered(
+    api, alice, household, units
+):
+    """The same Idempotency-Key with a different body is not the same
+    request: answering with the first record would tell the client its new
+    request went through."""
+    client = api(alice)
+    other = make_household(
+        household.unit, name="另一户", status="filed", filed_on=household.filed_on
+    )
+    key = str(uuid.uuid4())
+    first = client.post("/api/v1/visits/", visit_payload(household), **{"Idempotency-Key": key})
+    assert first.status_code == 201, first.content
+    again = client.post("/api/v1/visits/", visit_payload(other), **{"Idempotency-Key": key})
+    assert again.status_code == 400, again.content
+    assert "另一条记录" in again.json()["errors"]["Idempotency-Key"][0]
+    assert not Visit.objects.filter(household=other).exists()
+
+    body = application_payload(household)
+    first = client.post("/api/v1/applications/", body, **{"Idempotency-Key": key})
+    assert first.status_code == 201, first.content
+    again = client.post(
+        "/api/v1/applications/", application_payload(other), **{"Idempotency-Key": key}
+    )
+    assert again.status_code == 400 and "Idempotency-Key" in again.json()["errors"]
+    assert not Application.objects.filter(household=other).exists()
+
+
+@pytest.mark.django_db
 def test_a_write_is_checked_as_on_the_page(api, alice, household, units):
     client = api(alice)
     bad_key = client.post("/api/v1/visits/", visit_payload(household), **{"Idempotency-Key": "x"})

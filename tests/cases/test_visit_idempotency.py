@@ -11,6 +11,7 @@ import uuid
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -310,3 +311,15 @@ def test_visit_keys_answers_about_the_askers_own_visits_only(as_user, units, ali
     query = f"?key={mine}&key={theirs}&key={unknown}&key=junk"
     assert as_user(alice).get(url + query).json() == {"known": [str(mine)]}
     assert as_user(carol).get(url + query).json() == {"known": [str(theirs)]}
+
+
+@pytest.mark.django_db
+def test_a_key_used_for_one_household_is_refused_for_another(units, alice):
+    h = filed(units["a1"])
+    other = filed(units["a1"], name="另一户")
+    key = uuid.uuid4()
+    followup.visit_log(actor=alice, household=h, data={}, client_key=key)
+    with pytest.raises(ValidationError) as refused:
+        followup.visit_log(actor=alice, household=other, data={}, client_key=key)
+    assert "client_key" in refused.value.error_dict
+    assert not Visit.objects.filter(household=other).exists()
