@@ -147,7 +147,11 @@ def _plain_cell(cell: Any) -> Any:
 
 
 def date_value(value: Any) -> datetime.date:
-    """A cell of a date column as a date; ValueError says what to type."""
+    """A cell of a date column as a date: a date cell, or text such as
+    2024-01-20, 2024/1/20, 2024年1月20日 or 20240120. Every sheet the product
+    reads dates from goes through here; ValueError says what to type."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
     if isinstance(value, datetime.date):
         return value
     text = unicodedata.normalize("NFKC", str(value)).strip()

@@ -10,7 +10,6 @@ import's, reused from `cases.import_sheet`.
 """
 
 import datetime
-import re
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -48,6 +47,7 @@ from cases.import_template import (
     write_headers,
     write_lists,
 )
+from cases.migrate_sheet import date_value
 from cases.resources import Money, Text, normalized_text, read_id_number
 from funds.models import Fund
 
@@ -81,8 +81,6 @@ METHOD_CHOICES = ("银行转账", "现金", "实物")
 
 # Older than this is not a date the product's funds can have paid from.
 EARLIEST = datetime.date(2000, 1, 1)
-_DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_DATE_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
 HINTS = {
     "户主身份证号": gettext_lazy(
@@ -165,21 +163,9 @@ def read_method(value: Any) -> str:
 
 
 def read_date(value: Any, *, today: datetime.date | None = None) -> datetime.date:
-    """发放日期: a date cell, or text such as 2024-01-20, 2024/1/20,
-    2024年1月20日 or 20240120; never after today, never before 2000."""
-    if isinstance(value, datetime.datetime):
-        day = value.date()
-    elif isinstance(value, datetime.date):
-        day = value
-    else:
-        text = _text(value)
-        found = _DATE_TEXT.fullmatch(text) or _DATE_DIGITS.fullmatch(text)
-        if found is None:
-            raise ValueError(_("应填写日期，如 2024-01-20，现为“%(v)s”。") % {"v": text[:20]})
-        try:
-            day = datetime.date(*(int(part) for part in found.groups()))
-        except ValueError:
-            raise ValueError(_("没有这一天：“%(v)s”。") % {"v": text[:20]}) from None
+    """发放日期: a date (cases.migrate_sheet.date_value); never after
+    today, never before 2000."""
+    day = date_value(value)
     today = today or clock.today()
     if day > today:
         raise ValueError(

@@ -9,7 +9,6 @@ and reason, and nothing is written unless there are none.
 """
 
 import datetime
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +27,7 @@ from cases.import_sheet import (
     open_sheet,
     row_values,
 )
+from cases.migrate_sheet import date_value
 from cases.resources import Money, normalized_text, read_id_number
 
 from ..models import CivilStatus
@@ -54,8 +54,6 @@ STATUS_WORDS = {
     "否": CivilStatus.NONE,
     "非低保": CivilStatus.NONE,
 }
-_DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_DATE_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -99,19 +97,7 @@ def read_money(value: Any) -> Decimal | None:
 
 
 def read_date(value: Any, *, today: datetime.date | None = None) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        day = value.date()
-    elif isinstance(value, datetime.date):
-        day = value
-    else:
-        text = _text(value)
-        found = _DATE_TEXT.fullmatch(text) or _DATE_DIGITS.fullmatch(text)
-        if found is None:
-            raise ValueError(_("应填写日期，如 2026-11-30，现为“%(v)s”。") % {"v": text[:20]})
-        try:
-            day = datetime.date(*(int(part) for part in found.groups()))
-        except ValueError:
-            raise ValueError(_("没有这一天：“%(v)s”。") % {"v": text[:20]}) from None
+    day = date_value(value)
     today = today or clock.today()
     if day > today:
         raise ValueError(_("核对日期 %(d)s 晚于今天。") % {"d": day.isoformat()})

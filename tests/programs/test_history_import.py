@@ -246,7 +246,7 @@ def test_bad_cells_are_named_and_nothing_is_saved(tmp_path, books, carol):
     with pytest.raises(ImportRejected) as excinfo:
         run(carol, path)
     found = errors_of(excinfo)
-    assert "应填写日期" in found[(2, "发放日期")]
+    assert "不是有效日期" in found[(2, "发放日期")]
     assert "晚于今天" in found[(3, "发放日期")]
     assert "不能为负数" in found[(4, "金额")] or "大于 0" in found[(4, "金额")]
     assert "银行转账、现金、实物" in found[(5, "发放方式")]
