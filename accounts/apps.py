@@ -10,4 +10,4 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from . import refcache, signals  # noqa: F401
 
-        refcache.connect()
+        refcache.forget_on_change(self.get_model("Unit"))

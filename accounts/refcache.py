@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.db.models import Model
 
 T = TypeVar("T")
 
@@ -52,12 +53,12 @@ def forget(*_args: Any, **_kwargs: Any) -> None:
         _store.clear()
 
 
-def connect() -> None:
-    """Forget on every save or delete of the rows kept here (AppConfig.ready)."""
-    from django.apps import apps
+def forget_on_change(*models: type[Model]) -> None:
+    """Forget on every save or delete of these models' rows; each app names
+    its own in AppConfig.ready (accounts its unions, cases its lists)."""
     from django.db.models.signals import post_delete, post_save
 
-    for label in ("accounts.Unit", "cases.Tier", "cases.Cause", "cases.FileCategory"):
-        model = apps.get_model(label)
+    for model in models:
+        label = model._meta.label
         post_save.connect(forget, sender=model, dispatch_uid=f"refcache-save-{label}")
         post_delete.connect(forget, sender=model, dispatch_uid=f"refcache-delete-{label}")

@@ -8,6 +8,8 @@ for the rows on the page only.
 """
 
 import datetime
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,3 +209,11 @@ def panel(user: User, household: Household) -> dict[str, Any]:
         "followup_is_filed": is_filed,
         "followup_shown": True,
     }
+
+
+def visit_keys_known(user: User, keys: Sequence[uuid.UUID]) -> list[uuid.UUID | None]:
+    """Which of these draft keys are visits the user has recorded: only the
+    asker's own visits, so a key says nothing of anyone else's."""
+    return list(
+        Visit.objects.filter(visitor=user, client_key__in=keys).values_list("client_key", flat=True)
+    )

@@ -32,7 +32,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.scoping import covers, require_action
 
 from ..forms.followup import VisitForm
-from ..models import Visit
 from ..selectors import followup as selectors
 from ..services import followup
 
@@ -264,9 +263,7 @@ def visit_keys(request: HttpRequest) -> HttpResponse:
             keys.append(uuid.UUID(value))
         except ValueError:
             continue
-    known = Visit.objects.filter(visitor=user, client_key__in=keys).values_list(
-        "client_key", flat=True
-    )
+    known = selectors.visit_keys_known(user, keys)
     return JsonResponse({"known": sorted(str(k) for k in known)})
 
 
