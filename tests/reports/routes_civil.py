@@ -10,6 +10,7 @@ caseworker for what only a chair may do."""
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.urls import reverse
 
 from accounts.models import Membership, User
 from cases.models import Household, Tier
@@ -81,6 +82,11 @@ def _suggestion(household: Household) -> CivilSuggestion:
     )
 
 
+def _suggested_batch(household: Household) -> CivilBatch:
+    """A batch with one suggestion for the household, for the review page."""
+    return _suggestion(household).batch
+
+
 def _shown(response: Any, household: Household, _b: Any) -> None:
     assert response.status_code == 200
     assert "民政比对" in response.content.decode()
@@ -114,9 +120,13 @@ def _confirmed(response: Any, _h: Household, job: Job) -> None:
     assert CivilBatch.objects.get(pk=job.params["batch"]).status == "compared"
 
 
-def _reviewed(response: Any, household: Household, _b: Any) -> None:
+def _reviewed(response: Any, household: Household, batch: CivilBatch) -> None:
     assert response.status_code == 200
-    assert household.name in response.content.decode()
+    page = response.content.decode()
+    # The suggestion, with its household and the form to decide it.
+    suggestion = batch.suggestions.get()
+    assert household.name in page
+    assert reverse("reports:civil_decide", args=[suggestion.pk]) in page
 
 
 def _decided(response: Any, _h: Household, suggestion: CivilSuggestion) -> None:
@@ -127,7 +137,7 @@ def _decided(response: Any, _h: Household, suggestion: CivilSuggestion) -> None:
 
 ROUTES: dict[str, Route] = {
     "reports:civil_detail": Route(_batch, ("GET",), NOT_VIEWERS, allowed=_shown),
-    "reports:civil_review": Route(_batch, ("GET",), NOT_VIEWERS, allowed=_shown),
+    "reports:civil_review": Route(_suggested_batch, ("GET",), NOT_VIEWERS, allowed=_reviewed),
     "reports:civil_download": Route(
         _batch, ("GET",), NOT_CHAIRS, allowed=_downloaded, user="carol", outsider="ben"
     ),

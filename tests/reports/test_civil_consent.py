@@ -34,7 +34,7 @@ def test_a_consent_needs_its_signing_date(client, alice, household):
     page = _upload(client, household, kind="consent", signed_on=tomorrow.isoformat())
     assert "签署日期：签署日期不能晚于今天。" in page
     page = _upload(client, household, kind="consent", signed_on="2026-02-30")
-    assert "签署日期：" in page
+    assert "签署日期：请输入一个有效的日期。" in page or "签署日期：输入一个有效的日期。" in page
     assert not Attachment.objects.filter(household=household).exists()
 
     day = clock.today() - datetime.timedelta(days=2)
