@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db.models import Q, Value
 from django.utils.translation import gettext as _
@@ -12,11 +13,12 @@ from accounts.i18n import pick_name
 from accounts.models import Unit
 from accounts.refcache import remembered
 
-from .. import clock, idnumber
+from .. import idnumber
 from ..choices import AttachmentKind
 from ..models import Cause, FileCategory, Household, HouseholdStatus, Member, Tier
 from ..selectors.households import HouseholdFilter
 from ..services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from ..services.households import consent_signed_on
 from ..uploads import checked_upload
 from .fields import (
     DateInput,
@@ -287,13 +289,9 @@ class AttachmentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        signed_on = data.get("signed_on")
-        if data.get("kind") == AttachmentKind.CONSENT:
-            # Without the day it was signed a consent cannot open a data check.
-            if signed_on is None and "signed_on" not in self.errors:
-                self.add_error("signed_on", _("上传授权书须填写签署日期。"))
-            elif signed_on is not None and signed_on > clock.today():
-                self.add_error("signed_on", _("签署日期不能晚于今天。"))
-        elif signed_on is not None:
-            data["signed_on"] = None  # only a consent carries a signing date
+        if "signed_on" not in self.errors:
+            try:
+                data["signed_on"] = consent_signed_on(data.get("kind", ""), data.get("signed_on"))
+            except ValidationError as exc:
+                self.add_error(None, exc)
         return data

@@ -16,7 +16,8 @@ from accounts.scoping import (
     units_for,
 )
 
-from .. import idnumber
+from .. import clock, idnumber
+from ..choices import AttachmentKind
 from ..models import Attachment, Cause, FileCategory, Household
 
 
@@ -198,3 +199,17 @@ def get_attachment_for(user: User, pk: int, *, action: str = "household.view") -
 
 def household_in_scope(user: User, household: Household, action: str) -> bool:
     return covers(user, action, household.unit)
+
+
+def has_valid_consent() -> Exists:
+    """A household's signed consent for data checks (授权书) with the day it
+    was signed, not after today: the rule attachment_add enforces on the
+    way in, read back for the civil-affairs batch."""
+    return Exists(
+        Attachment.objects.filter(
+            household=OuterRef("pk"),
+            kind=AttachmentKind.CONSENT,
+            signed_on__isnull=False,
+            signed_on__lte=clock.today(),
+        )
+    )

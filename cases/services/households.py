@@ -15,7 +15,7 @@ from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Unit, User
 from accounts.scoping import covers
 
-from .. import idnumber, meanstest
+from .. import clock, idnumber, meanstest
 from ..choices import AttachmentKind
 from ..models import CLOSED_STATUSES, Attachment, FileCategory, Household, Member
 
@@ -240,6 +240,19 @@ def household_reveal_id(*, actor: User, household: Household, field: str = "id_n
     return str(getattr(household, field))
 
 
+def consent_signed_on(kind: str, signed_on: datetime.date | None) -> datetime.date | None:
+    """The signing date an attachment keeps: a consent's (授权书), required
+    and not after today, since without it no data check may start; None for
+    every other kind. The upload form and attachment_add both ask here."""
+    if kind != AttachmentKind.CONSENT:
+        return None
+    if signed_on is None:
+        raise ValidationError({"signed_on": _("上传授权书须填写签署日期。")})
+    if signed_on > clock.today():
+        raise ValidationError({"signed_on": _("签署日期不能晚于今天。")})
+    return signed_on
+
+
 @transaction.atomic
 def attachment_add(
     *,
@@ -251,8 +264,7 @@ def attachment_add(
     signed_on: datetime.date | None = None,
 ) -> Attachment:
     _check_scope(actor, household.unit)
-    if kind == AttachmentKind.CONSENT and signed_on is None:
-        raise ValidationError({"signed_on": _("上传授权书须填写签署日期。")})
+    signed_on = consent_signed_on(kind, signed_on)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -264,7 +276,7 @@ def attachment_add(
         content_type=content_type,
         size=upload.size or 0,
         sha256=digest.hexdigest(),
-        signed_on=signed_on if kind == AttachmentKind.CONSENT else None,
+        signed_on=signed_on,
         uploaded_by=actor,
     )
     attachment.file.save(upload.name or "upload", upload, save=False)

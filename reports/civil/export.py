@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -28,8 +28,8 @@ from accounts.models import Unit, User
 from accounts.scoping import covers
 from accounts.xlsx import text_row
 from cases import clock
-from cases.choices import AttachmentKind
-from cases.models import Attachment, Household, HouseholdStatus, Member, Tier
+from cases.models import Household, HouseholdStatus, Member, Tier
+from cases.selectors.households import has_valid_consent
 
 from ..imports import XLSX, start_job
 from ..jobs import JobError, JobOutput, Progress, job_kind
@@ -46,18 +46,6 @@ REPEAT_WINDOW = datetime.timedelta(minutes=5)
 def require_exchange(actor: User, unit: Unit) -> None:
     if not covers(actor, EXCHANGE, unit):
         raise PermissionDenied(_("只有本工会或上级工会的主席可以报送或导入民政比对数据。"))
-
-
-def valid_consent() -> Exists:
-    """A signed consent (授权书) with the day it was signed, not after today."""
-    return Exists(
-        Attachment.objects.filter(
-            household=OuterRef("pk"),
-            kind=AttachmentKind.CONSENT,
-            signed_on__isnull=False,
-            signed_on__lte=clock.today(),
-        )
-    )
 
 
 def candidates(unit: Unit, filters: dict[str, Any]) -> QuerySet[Household]:
@@ -125,7 +113,7 @@ def _households(batch: CivilBatch) -> list[Household]:
     members = Member.objects.exclude(id_number="").order_by("id")
     return list(
         candidates(batch.unit, batch.filters)
-        .annotate(consented=valid_consent())
+        .annotate(consented=has_valid_consent())
         .select_related("unit")
         .prefetch_related(Prefetch("members", queryset=members, to_attr="sent_members"))
         .order_by("id")

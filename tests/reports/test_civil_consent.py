@@ -68,3 +68,28 @@ def test_only_households_with_a_dated_consent_are_sent(client, carol, units):
     rows = list(load_workbook(io.BytesIO(content)).worksheets[0].iter_rows(values_only=True))
     assert rows[0] == ("户主身份证号", "姓名", "身份证号", "与户主关系", "家庭住址", "家庭人口")
     assert [r[2] for r in rows[1:]] == [signed.id_number]
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_what_the_form_refuses(alice, household):
+    """A consent reaches the file only through attachment_add: a caller that
+    skips the form gets the same refusals."""
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases.services.households import attachment_add
+
+    tomorrow = clock.today() + datetime.timedelta(days=1)
+    for signed_on, message in ((None, "须填写签署日期"), (tomorrow, "不能晚于今天")):
+        upload = SimpleUploadedFile("授权书.pdf", b"%PDF-1.4\n%%EOF\n")
+        with pytest.raises(ValidationError) as refused:
+            attachment_add(
+                actor=alice,
+                household=household,
+                kind="consent",
+                upload=upload,
+                content_type="application/pdf",
+                signed_on=signed_on,
+            )
+        assert message in refused.value.message_dict["signed_on"][0]
+    assert not Attachment.objects.filter(household=household).exists()
