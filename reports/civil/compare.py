@@ -57,7 +57,7 @@ from ..models import (
     Job,
     SuggestionKind,
 )
-from .export import require_exchange
+from .export import batch_move, batch_refusal, require_exchange
 from .sheet import Answer, read_comparison
 
 CHECK_KIND = "civil_compare_check"
@@ -74,10 +74,9 @@ STATUS_WEIGHT = {"tekun": 3, "dibao": 3, "edge": 2, "none": 0}
 
 def _batch_for_upload(actor: User, batch: CivilBatch) -> None:
     require_exchange(actor, batch.unit)
-    if batch.status == CivilBatchStatus.PREPARING:
-        raise ValidationError(_("该批次的报送文件还在生成，完成后才能导入比对结果。"))
-    if batch.status == CivilBatchStatus.COMPARED:
-        raise ValidationError(_("该批次已经导入过比对结果，不能重复导入。"))
+    refusal = batch_refusal(batch, CivilBatchStatus.COMPARED)
+    if refusal is not None:
+        raise ValidationError(refusal)
 
 
 def compare_check_start(*, actor: User, batch: CivilBatch, upload: UploadedFile) -> Job:
@@ -274,8 +273,7 @@ def _process(job: Job, progress: Progress, *, dry_run: bool) -> JobOutput:
 @transaction.atomic
 def _write(actor: User, batch: CivilBatch, found: Plan, job: Job) -> None:
     locked = CivilBatch.objects.select_for_update().get(pk=batch.pk)
-    if locked.status != CivilBatchStatus.EXPORTED:
-        raise ValidationError(_("该批次已经导入过比对结果，不能重复导入。"))
+    moved = batch_move(locked, CivilBatchStatus.COMPARED)
     CivilLine.objects.bulk_update(
         found.lines,
         ["outcome", "civil_status", "civil_amount", "civil_income", "checked_on"],
@@ -289,7 +287,6 @@ def _write(actor: User, batch: CivilBatch, found: Plan, job: Job) -> None:
         ],
         batch_size=1000,
     )
-    locked.status = CivilBatchStatus.COMPARED
     locked.compared_at = timezone.now()
     locked.compared_by = actor
     locked.comparison_filename = job.params.get("filename", "")[:200]
@@ -300,7 +297,7 @@ def _write(actor: User, batch: CivilBatch, found: Plan, job: Job) -> None:
         action="civil.compare",
         obj=locked,
         unit=locked.unit,
-        changes={key: [None, value] for key, value in found.counts().items()},
+        changes={**moved, **{key: [None, value] for key, value in found.counts().items()}},
     )
 
 

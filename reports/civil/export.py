@@ -43,6 +43,36 @@ SHEET_TITLE = "报送名单"
 REPEAT_WINDOW = datetime.timedelta(minutes=5)
 
 
+# A batch's life, one way only: made (生成中) → its file written (待民政返回)
+# → civil affairs' answer taken (已导入比对结果).
+BATCH_MOVES: dict[str, frozenset[str]] = {
+    CivilBatchStatus.PREPARING: frozenset({CivilBatchStatus.EXPORTED}),
+    CivilBatchStatus.EXPORTED: frozenset({CivilBatchStatus.COMPARED}),
+    CivilBatchStatus.COMPARED: frozenset(),
+}
+
+
+def batch_refusal(batch: CivilBatch, to: str) -> str | None:
+    """Why the batch may not move to `to` now, or None when it may."""
+    if to in BATCH_MOVES[batch.status]:
+        return None
+    if batch.status == CivilBatchStatus.PREPARING:
+        return _("该批次的报送文件还在生成，完成后才能导入比对结果。")
+    if to == CivilBatchStatus.EXPORTED:
+        return _("该批次的文件已经生成。")
+    return _("该批次已经导入过比对结果，不能重复导入。")
+
+
+def batch_move(locked: CivilBatch, to: str) -> dict[str, list[str]]:
+    """Move a batch locked by the caller (select_for_update) to `to`, by the
+    table above; the change for the caller's audit record, its history."""
+    refusal = batch_refusal(locked, to)
+    if refusal is not None:
+        raise ValidationError(refusal)
+    before, locked.status = locked.status, to
+    return {"status": [before, to]}
+
+
 def require_exchange(actor: User, unit: Unit) -> None:
     if not covers(actor, EXCHANGE, unit):
         raise PermissionDenied(_("只有本工会或上级工会的主席可以报送或导入民政比对数据。"))
@@ -189,8 +219,9 @@ def civil_export_job(job: Job, progress: Progress) -> JobOutput:
     filename = f"民政比对_{batch.unit.code}_{clock.today():%Y%m%d}_{batch.pk}.xlsx"
     with transaction.atomic():
         locked = CivilBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.status != CivilBatchStatus.PREPARING:
-            return JobOutput(message=_("该批次的文件已经生成。"), result={"batch": batch.pk})
+        refusal = batch_refusal(locked, CivilBatchStatus.EXPORTED)
+        if refusal is not None:  # a retried run after the file was written
+            return JobOutput(message=refusal, result={"batch": batch.pk})
         # A retried run starts the batch's list afresh.
         CivilLine.objects.filter(batch=locked).delete()
         CivilLine.objects.bulk_create(
@@ -214,7 +245,7 @@ def civil_export_job(job: Job, progress: Progress) -> JobOutput:
         locked.included = len(sent)
         locked.left_out = len(households) - len(sent)
         locked.exported_at = timezone.now()
-        locked.status = CivilBatchStatus.EXPORTED
+        moved = batch_move(locked, CivilBatchStatus.EXPORTED)
         try:
             locked.save()
         except Exception:
@@ -226,6 +257,7 @@ def civil_export_job(job: Job, progress: Progress) -> JobOutput:
             obj=locked,
             unit=locked.unit,
             changes={
+                **moved,
                 "included": [None, locked.included],
                 "left_out": [None, locked.left_out],
                 "sha256": [None, digest],

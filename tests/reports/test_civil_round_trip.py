@@ -131,6 +131,20 @@ def test_round_trip_on_500_households(client, carol, alice, world, django_assert
     assert response.status_code == 302
     batch.refresh_from_db()
     assert batch.status == "compared"
+    # The batch's history: each move in the audit trail, from and to.
+    moves = [
+        e.changes["status"]
+        for e in AuditEvent.objects.filter(object_id=str(batch.pk)).order_by("id")
+        if "status" in e.changes
+    ]
+    assert moves == [["preparing", "exported"], ["exported", "compared"]]
+    # A second answer for the same batch is refused, by the same table.
+    again = client.post(
+        reverse("reports:civil_compare_start", args=[batch.pk]),
+        {"file": answer_upload(answer_xlsx([answer_row(sent[0].id_number)]))},
+        follow=True,
+    )
+    assert "已经导入过比对结果" in again.content.decode()
     detail = client.get(reverse("reports:civil_detail", args=[batch.pk])).content.decode()
     assert "比对结果中未报送的身份证号（5 个）" in detail
     assert not any(n in detail for n in unknown)
