@@ -17,8 +17,9 @@ Before the run it gives the database bench accounts (`load_<role>_<n>`, at
 the city union) a fresh random password and a TOTP device each. Approvals,
 payments and visits are real writes: a run uses up some of the approval and
 payment queues. Per level it prints `u<N>_rps`, `u<N>_p50_ms`,
-`u<N>_p95_ms`, `u<N>_requests` and `u<N>_errors` as `name: value` lines,
-sign-ins excluded: users start `--spawn-rate` a second (3) and sign in as
+`u<N>_p95_ms`, `u<N>_requests`, `u<N>_errors` and `u<N>_locust_cpu_s` (the
+load generator's own CPU seconds for the whole level) as `name: value`
+lines, the timings with sign-ins excluded: users start `--spawn-rate` a second (3) and sign in as
 they start, and locust resets its figures once the last one has started, so
 each level is measured for `--seconds` with all of its users at work.
 
@@ -32,6 +33,7 @@ import csv
 import json
 import math
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -239,6 +241,8 @@ def run_level(
     # figures are reset once the last user has started, so they describe
     # the level itself, for `--seconds` after spawning.
     spawning = math.ceil(users / rate)
+    # The load generator's own CPU: it shares the two cores with the server.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(  # noqa: S603
         [
             str(BIN / "locust"), "-f", str(BASE_DIR / "bench" / "locustfile.py"),
@@ -249,12 +253,16 @@ def run_level(
         ],
         cwd=BASE_DIR, env=env, check=False, stdout=subprocess.DEVNULL,
     )  # fmt: skip
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     with open(f"{prefix}_stats.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     for row in rows:
         if row["Name"] == "Aggregated":
             if int(row["Request Count"]) == 0:
                 raise SystemExit(f"{users} users made no request: see locust's messages above")
+            # Sign-ins included (the whole locust run): an upper bound.
+            row["locust_cpu_s"] = f"{cpu_s:.1f}"
             return row
     raise SystemExit(f"no aggregated row in {prefix}_stats.csv")
 
@@ -303,6 +311,7 @@ def main() -> None:
                     (f"u{users}_p95_ms", row["95%"]),
                     (f"u{users}_requests", row["Request Count"]),
                     (f"u{users}_errors", row["Failure Count"]),
+                    (f"u{users}_locust_cpu_s", row["locust_cpu_s"]),
                 ]
         finally:
             server.terminate()

@@ -5,9 +5,9 @@ or a finance officer, the real second-factor page with the current TOTP code
 of their own device (django_otp.oath.TOTP over the device key). The sign-in is
 made with a plain requests session whose cookies are then handed to locust's
 client, so the figures hold the journeys only. The journeys use locust's
-FastHttpUser (geventhttpclient): the load generator shares the two cores
-with the server, and its requests-based client spent about a third of a core
-at 45 requests/s, taken from the server it measures. What to sign in as, and which
+FastHttpUser (geventhttpclient), the lighter of its two clients: the load
+generator shares the two cores with the server it measures (bench/load.py
+prints its CPU as u<N>_locust_cpu_s). What to sign in as, and which
 households and applications to use, comes from the JSON file LOAD_PLAN names
 (written by bench/load.py).
 
