@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext, gettext_lazy
@@ -158,6 +159,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("撤销所选令牌"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         actor: Any = request.user
-        for token in queryset.filter(revoked_at__isnull=True):
-            api_token_revoke(actor=actor, token=token)
+        # All of them or none: a refusal half-way leaves nothing half-revoked.
+        with transaction.atomic():
+            for token in queryset.filter(revoked_at__isnull=True):
+                api_token_revoke(actor=actor, token=token)
         self.message_user(request, gettext("所选令牌已撤销。"))

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.masking import mask_name
 from accounts.paging import CURSOR_PARAMS, list_query, paginate
-from accounts.scoping import can_unmask, covers, has_action, require_action, units_for
+from accounts.scoping import Unmasker, can_unmask, covers, has_action, require_action, units_for
 from accounts.web import attach_errors as _attach_errors
 from accounts.web import query_without_page as _query
 
@@ -149,7 +149,7 @@ class _LedgerRows:
         self.can_manage = can_manage
         self.kinds = {value: str(label) for value, label in EntryKind.choices}
         self.payer_kinds = {value: str(label) for value, label in PayerKind.choices}
-        self.unmask: dict[int, bool] = {}
+        self.unmask = Unmasker(user)
         self.reverse_url = reverse("funds:entry_reverse", args=[_PK])
         self.owner_urls = {
             owner: reverse(name, args=[_PK]) for owner, name in OWNER_SCREENS.items()
@@ -163,11 +163,8 @@ class _LedgerRows:
     def _name(self, household: Any) -> str:
         if household is None:
             return ""
-        unit = household.unit
-        if unit.pk not in self.unmask:
-            self.unmask[unit.pk] = can_unmask(self.user, unit)
         # Finance and chairs see the name; an auditor without the grant a mask.
-        return household.name if self.unmask[unit.pk] else mask_name(household.name)
+        return self.unmask.name(household.name, household.unit.path)
 
     def row(self, entry: Any) -> dict[str, Any]:
         owner, owner_pk = _owner(entry)

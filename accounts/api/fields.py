@@ -57,15 +57,12 @@ class HouseholdRef(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> dict[str, Any]:
-        from ..masking import mask_name
-        from ..scoping import can_unmask
+        from ..scoping import Unmasker
 
-        user = self.context["request"].user
-        seen = self.context.setdefault("unmasked_units", {})
-        if value.unit_id not in seen:
-            seen[value.unit_id] = can_unmask(user, value.unit)
-        name = value.name if seen[value.unit_id] else mask_name(value.name)
-        return {"id": value.pk, "name": name}
+        unmask = self.context.get("unmasker")
+        if unmask is None:
+            unmask = self.context["unmasker"] = Unmasker(self.context["request"].user)
+        return {"id": value.pk, "name": unmask.name(value.name, value.unit.path)}
 
 
 class OptionalHouseholdRef(HouseholdRef):

@@ -18,9 +18,8 @@ from django import forms
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from accounts.masking import mask_name
 from accounts.models import Unit, User
-from accounts.scoping import can_unmask, require_action
+from accounts.scoping import require_action
 
 from ..pdf import document_number
 
@@ -142,27 +141,6 @@ REGISTRY: dict[str, Generator] = {}
 def register(cls: type[Generator]) -> type[Generator]:
     REGISTRY[cls.name] = cls()
     return cls
-
-
-class Unmasker:
-    """Whether a person sees the personal data of a union's households in
-    full: asked of `can_unmask` once per union, so a 100,000-row ledger costs
-    a dictionary lookup a row."""
-
-    def __init__(self, user: User) -> None:
-        self.user = user
-        self._seen: dict[str, bool] = {}
-
-    def __call__(self, unit_path: str) -> bool:
-        seen = self._seen.get(unit_path)
-        if seen is None:
-            seen = self._seen[unit_path] = can_unmask(self.user, Unit(path=unit_path))
-        return seen
-
-    def name(self, name: str, unit_path: str | None) -> str:
-        if not name or unit_path is None:
-            return name or ""
-        return name if self(unit_path) else mask_name(name)
 
 
 def period_text(date_from: Any, date_to: Any) -> str:

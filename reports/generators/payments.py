@@ -17,7 +17,7 @@ from accounts.i18n import pick_name
 from accounts.masking import mask_id_number
 from accounts.models import User
 from accounts.money import NO_MONEY, SUM_FIELD, yuan
-from accounts.scoping import require_action, units_for
+from accounts.scoping import Unmasker, require_action, units_for
 from funds import selectors as fund_selectors
 from funds.models import Fund
 from programs.models import AidPayment, PaymentBatch, PaymentMethod, Program
@@ -35,7 +35,6 @@ from .base import (
     Generator,
     Row,
     Table,
-    Unmasker,
     period_text,
     register,
 )

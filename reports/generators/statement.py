@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.i18n import pick_name
 from accounts.masking import mask_name
 from accounts.models import User
+from accounts.scoping import Unmasker
 from funds import selectors as fund_selectors
 from funds.models import EntryKind, Fund, LedgerEntry
 
@@ -36,7 +37,6 @@ from .base import (
     Line,
     Row,
     Table,
-    Unmasker,
     period_text,
     register,
 )
