@@ -12,11 +12,12 @@ from typing import Any
 
 from django.db.models import Model
 
+from accounts.masking import mask_id_number
 from accounts.models import Unit, User
 from cases import clock
-from cases.models import Helper, Household, HouseholdStatus, Visit
+from cases.models import Helper, Household, HouseholdStatus, Member, Visit
 from programs.models import Application, Program, StandardAmount
-from tests.builders import roster_person
+from tests.builders import make_id, roster_person
 from tests.funds.routes_funds import make_fund
 from tests.programs.routes_payments import approved, paid
 
@@ -133,8 +134,17 @@ def _shows_id(body: Any, _household: Household, obj: Any) -> None:
     assert body["id"] == obj.pk
 
 
-def _members(body: Any, _household: Household, _obj: Any) -> None:
-    assert isinstance(body, list)
+def with_member(household: Household) -> Household:
+    """The household with one member, for the member list's check."""
+    Member.objects.create(household=household, name="王小明", relation="child", id_number=make_id())
+    return household
+
+
+def _members(body: Any, household: Household, _obj: Any) -> None:
+    member = household.members.get()
+    assert [(m["id"], m["name"]) for m in body] == [(member.pk, member.name)]
+    # Masked as on the household page: never the full number in a list.
+    assert body[0]["id_number"] == mask_id_number(member.id_number) != member.id_number
 
 
 def _entries(body: Any, _household: Household, fund: Any) -> None:
@@ -149,7 +159,7 @@ ROUTES: dict[str, ApiRoute] = {
     "api:household-detail": ApiRoute(
         lambda h: h, ("GET",), NO_HOUSEHOLD_ROLE, allowed=_shows_household
     ),
-    "api:household-members": ApiRoute(lambda h: h, ("GET",), NO_HOUSEHOLD_ROLE, allowed=_members),
+    "api:household-members": ApiRoute(with_member, ("GET",), NO_HOUSEHOLD_ROLE, allowed=_members),
     # A full value takes a role that sees unmasked data: the auditor without
     # that grant is refused like someone without any role.
     "api:household-reveal": ApiRoute(
