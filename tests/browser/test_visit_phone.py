@@ -6,7 +6,6 @@ takes a photo, saves, and finds the visit on the household page and the
 household no longer overdue.
 """
 
-import datetime
 import io
 
 import pytest
@@ -14,9 +13,8 @@ from PIL import Image
 from playwright.sync_api import FilePayload, Page, expect
 
 from cases import clock
-from cases.models import Helper, HouseholdStatus, Visit
-from tests.browser.helpers import assert_fits_phone
-from tests.builders import make_household, make_unit, make_user, roster_person
+from cases.models import Visit
+from tests.browser.helpers import assert_fits_phone, helper_scene
 
 pytestmark = pytest.mark.browser
 
@@ -31,28 +29,7 @@ def photo_png() -> bytes:
 
 @pytest.fixture
 def paired(transactional_db):
-    clock.reset()
-    city = make_unit("410100", "郑州市总工会", kind="city")
-    county = make_unit("410105", "金水区总工会", parent=city)
-    plant = make_unit("410105001", "郑州纺织厂工会", parent=county, kind="grassroots")
-    alice = make_user("alice", county, "caseworker", full_name="张丽")
-    household = make_household(
-        plant,
-        name="王秀兰",
-        status=HouseholdStatus.FILED,
-        filed_on=datetime.date(2024, 3, 1),
-        file_number="410105001-2024-0001",
-    )
-    today = clock.today()
-    Helper.objects.create(
-        household=household,
-        person=roster_person(household.unit, alice),
-        user=alice,
-        role="union_cadre",
-        is_first=True,
-        start_on=today - datetime.timedelta(days=200),
-        last_visited_on=today - datetime.timedelta(days=125),
-    )
+    alice, household, _county = helper_scene()
     yield alice, household
     clock.reset()
 
