@@ -33,6 +33,14 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Sending households' data to civil affairs (民政数据比对) and taking the
     # answer back: ID numbers leave the product, so a chair's decision only.
     "civil.exchange": frozenset({Role.CHAIR}),
+    # 回访核实: who reads the samples, who calls or visits the households
+    # (the cadres who know them; finance pays, so never), who settles the
+    # cases a visit opens, who sees those cases, who sets a union's share.
+    "verification.view": frozenset({Role.CASEWORKER, Role.CHAIR, Role.AUDITOR}),
+    "verification.record": frozenset({Role.CASEWORKER, Role.CHAIR}),
+    "verification.settle": frozenset({Role.CHAIR}),
+    "verification.cases": frozenset({Role.CHAIR, Role.AUDITOR}),
+    "verification.configure": frozenset({Role.CHAIR, Role.ADMIN}),
 }
 
 # Roles that see full personal data in their units; auditors only when granted.

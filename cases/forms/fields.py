@@ -11,6 +11,7 @@ from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Unit
 from accounts.refcache import remembered
@@ -136,3 +137,18 @@ def non_negative(value: Any) -> None:
 def not_in_future(value: Any) -> None:
     if value is not None and value > clock.today():
         raise ValidationError(_("日期不能晚于今天。"))
+
+
+class PeriodForm(forms.Form):
+    """A period: from, to, either open. The report options and the screens
+    that list by period share it."""
+
+    date_from = forms.DateField(label=_lazy("起始日期"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_lazy("截止日期"), required=False, widget=DateInput())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("截止日期不能早于起始日期。"))
+        return data

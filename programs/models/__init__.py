@@ -32,6 +32,16 @@ from .mutual import (
     Premium,
     PremiumKind,
 )
+from .verification import (
+    CaseStatus,
+    Channel,
+    Outcome,
+    SampleKind,
+    VerificationCase,
+    VerificationLine,
+    VerificationRules,
+    VerificationSample,
+)
 
 __all__ = [
     "AidPayment",
@@ -42,7 +52,9 @@ __all__ = [
     "Batch",
     "BatchStatus",
     "CapRule",
+    "CaseStatus",
     "Category",
+    "Channel",
     "Claim",
     "ClaimCategory",
     "ClaimStatus",
@@ -55,11 +67,17 @@ __all__ = [
     "Kind",
     "Loan",
     "LoanStatus",
+    "Outcome",
     "PaymentBatch",
     "PaymentMethod",
     "Premium",
     "PremiumKind",
     "Program",
     "Repayment",
+    "SampleKind",
     "StandardAmount",
+    "VerificationCase",
+    "VerificationLine",
+    "VerificationRules",
+    "VerificationSample",
 ]

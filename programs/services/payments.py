@@ -31,6 +31,7 @@ from ..models import (
     PaymentBatch,
     PaymentMethod,
 )
+from . import verification
 from .applications import application_lock, application_move
 
 S = ApplicationStatus
@@ -266,12 +267,19 @@ def payment_batch_create(
         if batch.signed_sheet:
             batch.signed_sheet.delete(save=False)
         raise
+    # Drawn in this transaction: the batch and its sample exist together or
+    # not at all (services/verification.py says why not on commit).
+    sample = verification.sample_draw_batch(actor=actor, batch=batch)
     audit_record(
         actor=actor,
         action="payment_batch.create",
         obj=fund,
         unit=fund.unit,
-        changes={"payments": [None, len(chosen)], "batch": [None, batch.pk]},
+        changes={
+            "payments": [None, len(chosen)],
+            "batch": [None, batch.pk],
+            "verification_sample": [None, sample.pk],
+        },
     )
     return batch
 

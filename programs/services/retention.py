@@ -39,6 +39,8 @@ from ..models import (
     Loan,
     Premium,
     Repayment,
+    VerificationCase,
+    VerificationLine,
 )
 
 LEDGER_TRIGGER = "funds.LedgerEntry:ledger_append_only"
@@ -155,6 +157,12 @@ def programs_anonymise(household: Household, redactor: Redactor) -> dict[str, in
     applications = Application.objects.filter(household=household).update(
         reason="", amount_reason=""
     )
+    # What a verifier heard and a chair found (回访核实): typed text.
+    lines = VerificationLine.objects.filter(household=household)
+    verifications = lines.update(note="")
+    VerificationCase.objects.filter(line__in=lines).exclude(resolution="").update(
+        resolution=ANONYMISED
+    )
     members = list(CoopMember.objects.filter(household=household))
     for member in members:
         redactor.add(member.name, member.id_number, member.phone)
@@ -169,5 +177,6 @@ def programs_anonymise(household: Household, redactor: Redactor) -> dict[str, in
         "applications": applications,
         "coop_members": coop,
         "claims": claims,
+        "verifications": verifications,
         **_redact_protected(household, members, redactor),
     }

@@ -1,7 +1,7 @@
 """One generator per document (see base.py); importing the package
 registers them all in REGISTRY."""
 
-from . import approval, cooperative, household, notices, payments, statement
+from . import approval, cooperative, household, notices, payments, statement, verification
 from .base import REGISTRY, Document, Generator, Table
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "notices",
     "payments",
     "statement",
+    "verification",
 ]

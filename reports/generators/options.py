@@ -11,20 +11,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
-from cases.forms.fields import DateInput, UnitChoiceField
+from cases.forms.fields import PeriodForm, UnitChoiceField
 from programs.models import Application, Batch, PaymentBatch, PaymentMethod, Program
 
 
-class PeriodOptions(forms.Form):
-    date_from = forms.DateField(label=gettext_lazy("起始日期"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=gettext_lazy("截止日期"), required=False, widget=DateInput())
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", _("截止日期不能早于起始日期。"))
-        return data
+class PeriodOptions(PeriodForm):
+    """A document's period (cases.forms.fields.PeriodForm)."""
 
 
 class ProgramChoiceField(forms.ModelChoiceField):

@@ -51,6 +51,11 @@ INDEX = (
         gettext_lazy("现金/实物发放签收单"),
         gettext_lazy("发放前打印：已批准待发放的申请，每人一行，留签名栏。"),
     ),
+    (
+        "verification_report",
+        gettext_lazy("回访核实情况表"),
+        gettext_lazy("按抽样期间和工会列出抽查、已核实、全额收到和问题户数及核实率。"),
+    ),
 )
 
 
@@ -156,4 +161,5 @@ urlpatterns: list[URLPattern] = [
     _route("documents/disbursements/", "program_disbursements"),
     _route("documents/aid-notice/", "aid_notice"),
     _route("documents/signoff/", "signoff"),
+    _route("documents/verification/", "verification_report"),
 ]

@@ -32,6 +32,7 @@ from programs.models import (
 )
 from programs.services import applications, payments
 from tests.programs.conftest import filed, grant
+from tests.programs.verification_world import approved_many
 
 S = ApplicationStatus
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -686,19 +687,7 @@ def test_the_queue_holds_only_approved_unpaid_aid_of_the_users_units(
     assert {a.pk for a in page.context["page"].object_list} == {theirs.pk}
 
 
-def _bulk_approved(program, unit, count, drafter, start=0):
-    households = [filed(unit, name=f"户{start + i:03d}") for i in range(count)]
-    Application.objects.bulk_create(
-        Application(
-            program=program,
-            household=h,
-            year=2026,
-            status=S.APPROVED,
-            amount=D("1000"),
-            drafted_by=drafter,
-        )
-        for h in households
-    )
+_bulk_approved = approved_many
 
 
 def _count(client, url, params=None):
