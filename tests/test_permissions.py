@@ -27,7 +27,13 @@ from tests.builders import household_data, make_household, make_user
 from tests.cases import routes_followup, routes_intake, routes_lifecycle
 from tests.funds import routes_funds
 from tests.permission_routes import Page, Route
-from tests.programs import routes_applications, routes_loans, routes_money, routes_payments
+from tests.programs import (
+    routes_applications,
+    routes_complaints,
+    routes_loans,
+    routes_money,
+    routes_payments,
+)
 from tests.reports import (
     routes_civil,
     routes_documents,
@@ -193,6 +199,7 @@ ROUTES: dict[str, Route] = {
     **routes_payments.ROUTES,
     **routes_loans.ROUTES,
     **routes_money.ROUTES,
+    **routes_complaints.ROUTES,
     **routes_jobs.ROUTES,
     **routes_documents.ROUTES,
     **routes_imports.ROUTES,
@@ -323,6 +330,7 @@ PAGES: dict[str, Page] = {
     **routes_payments.PAGES,
     **routes_loans.PAGES,
     **routes_money.PAGES,
+    **routes_complaints.PAGES,
     **routes_jobs.PAGES,
     **routes_documents.PAGES,
     **routes_imports.PAGES,

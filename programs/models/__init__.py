@@ -13,6 +13,14 @@ from .aid import (
     PaymentBatch,
     PaymentMethod,
 )
+from .complaints import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintChange,
+    ComplaintChannel,
+    ComplaintDecision,
+    ComplaintStatus,
+)
 from .config import (
     ApprovalThreshold,
     CapRule,
@@ -47,6 +55,12 @@ __all__ = [
     "ClaimCategory",
     "ClaimStatus",
     "ClaimVote",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintChange",
+    "ComplaintChannel",
+    "ComplaintDecision",
+    "ComplaintStatus",
     "CoopMember",
     "Cooperative",
     "Decision",

@@ -1,7 +1,7 @@
 """One generator per document (see base.py); importing the package
 registers them all in REGISTRY."""
 
-from . import approval, cooperative, household, notices, payments, statement
+from . import approval, complaints, cooperative, household, notices, payments, statement
 from .base import REGISTRY, Document, Generator, Table
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "Generator",
     "Table",
     "approval",
+    "complaints",
     "cooperative",
     "household",
     "notices",

@@ -51,6 +51,13 @@ INDEX = (
         gettext_lazy("现金/实物发放签收单"),
         gettext_lazy("发放前打印：已批准待发放的申请，每人一行，留签名栏。"),
     ),
+    (
+        "complaint_statistics",
+        gettext_lazy("投诉办理情况统计表"),
+        gettext_lazy(
+            "按受理期间统计各工会、各类别投诉的受理、按期办结、超期办结和超期未办结件数。"
+        ),
+    ),
 )
 
 
@@ -156,4 +163,5 @@ urlpatterns: list[URLPattern] = [
     _route("documents/disbursements/", "program_disbursements"),
     _route("documents/aid-notice/", "aid_notice"),
     _route("documents/signoff/", "signoff"),
+    _route("documents/complaints/", "complaint_statistics"),
 ]
