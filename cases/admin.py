@@ -7,7 +7,16 @@ from django.http import HttpRequest
 from accounts.admin import AuditedAdmin, ReadOnlyAdmin
 from accounts.scoping import units_for
 
-from .models import CaseRules, Cause, FileCategory, Holiday, Household, LocalStandard, Tier
+from .models import (
+    CaseRules,
+    Cause,
+    ComplaintDesk,
+    FileCategory,
+    Holiday,
+    Household,
+    LocalStandard,
+    Tier,
+)
 
 
 @admin.register(Tier)
@@ -66,6 +75,12 @@ class HolidayAdmin(AuditedAdmin):
     list_display = ["date", "name", "is_workday"]
     list_filter = ["is_workday"]
     date_hierarchy = "date"
+
+
+@admin.register(ComplaintDesk)
+class ComplaintDeskAdmin(AuditedAdmin):
+    list_display = ["unit", "phone", "address", "working_days"]
+    autocomplete_fields = ["unit"]
 
 
 @admin.register(CaseRules)

@@ -1,4 +1,4 @@
-from .views import applications, batches, loans, money, mutual, payments, verification
+from .views import applications, batches, complaints, loans, money, mutual, payments, verification
 
 app_name = "programs"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *mutual.urlpatterns,
     *money.urlpatterns,
     *verification.urlpatterns,
+    *complaints.urlpatterns,
 ]

@@ -41,6 +41,7 @@ from cases.services.followup import visit_cutoff, visit_interval
 from funds.models import LedgerEntry
 from programs.models import Application, ApplicationStatus, Claim, ClaimStatus, Kind
 from programs.selectors.applications import awaiting_q
+from programs.selectors.complaints import owned_open
 from programs.selectors.loans import loan_arrears
 from programs.selectors.mutual import VIEW_ACTIONS as CLAIM_VIEW
 from programs.selectors.payments import payable
@@ -349,6 +350,11 @@ def todo_for(user: User, today: datetime.date | None = None) -> Todo:
         sections[-1].items.append(vote)
     elif vote.count:
         sections.append(Section("committee", _("互助委员会"), [vote]))
+    # The complaints one answers, in the chair's list or else the caseworker's.
+    answering = [s for s in sections if s.role in (Role.CHAIR, Role.CASEWORKER)]
+    if answering:
+        url = reverse("programs:complaint_list") + "?view=mine"
+        answering[-1].items.append(_item("complaints", _("我承办的投诉"), owned_open(user), url))
     if Role.FINANCE in held:
         items = finance_items(user, _paths(granted, Role.FINANCE), today)
         sections.append(Section(Role.FINANCE, str(Role.FINANCE.label), items))

@@ -29,6 +29,7 @@ from tests.funds import routes_funds
 from tests.permission_routes import Page, Route
 from tests.programs import (
     routes_applications,
+    routes_complaints,
     routes_loans,
     routes_money,
     routes_payments,
@@ -200,6 +201,7 @@ ROUTES: dict[str, Route] = {
     **routes_loans.ROUTES,
     **routes_money.ROUTES,
     **routes_verification.ROUTES,
+    **routes_complaints.ROUTES,
     **routes_jobs.ROUTES,
     **routes_documents.ROUTES,
     **routes_imports.ROUTES,
@@ -331,6 +333,7 @@ PAGES: dict[str, Page] = {
     **routes_loans.PAGES,
     **routes_money.PAGES,
     **routes_verification.PAGES,
+    **routes_complaints.PAGES,
     **routes_jobs.PAGES,
     **routes_documents.PAGES,
     **routes_imports.PAGES,

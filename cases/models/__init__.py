@@ -16,6 +16,7 @@ from .household import (
 from .workflow import (
     Assessment,
     CaseRules,
+    ComplaintDesk,
     Discussion,
     ExitKind,
     FileNumberCounter,
@@ -41,7 +42,8 @@ from .workflow import (
 )
 
 __all__ = [
-    "CLOSED_STATUSES", "Assessment", "Attachment", "CaseRules", "Cause", "Discussion",
+    "CLOSED_STATUSES", "Assessment", "Attachment", "CaseRules", "Cause", "ComplaintDesk",
+    "Discussion",
     "ExitKind", "FileCategory", "FileNumberCounter", "Helper", "HelperPerson", "HelperRole",
     "Holiday", "Household",
     "HouseholdStatus", "IntakeNotice", "LocalStandard", "Member", "MonthlyIncome",

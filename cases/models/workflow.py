@@ -92,6 +92,38 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}"
 
 
+class ComplaintDesk(models.Model):
+    """Where a union takes complaints and objections (投诉受理): the phone and
+    address every public notice of the union (and of the unions below it
+    without their own desk) prints, and how many working days a complaint
+    may take. A union without a row uses its nearest ancestor's, else the
+    defaults."""
+
+    DEFAULT_WORKING_DAYS = 15
+
+    unit = models.OneToOneField(
+        Unit, verbose_name=_("工会"), on_delete=models.PROTECT, related_name="complaint_desk"
+    )
+    phone = models.CharField(_("投诉电话"), max_length=40, blank=True)
+    address = models.CharField(_("来信来访地址"), max_length=200, blank=True)
+    working_days = models.PositiveSmallIntegerField(
+        _("投诉办理时限（工作日）"), default=DEFAULT_WORKING_DAYS
+    )
+
+    class Meta:
+        verbose_name = _("投诉受理设置")
+        verbose_name_plural = _("投诉受理设置")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(working_days__gte=1) & Q(working_days__lte=60),
+                name="complaint_desk_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.phone or self.address}"
+
+
 class Assessment(models.Model):
     """三算: one dated means test, kept with who made it."""
 

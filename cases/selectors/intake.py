@@ -15,6 +15,7 @@ from accounts.scoping import covers, get_scoped, units_for
 from ..models import Assessment, Household, IntakeNotice, Objection, ObjectionOutcome, StatusChange
 from ..models import HouseholdStatus as S
 from ..services import intake
+from .desk import complaint_desk_for
 
 # The seven steps as people say them. 一进 and 二看 happen on the same home
 # visit.
@@ -74,7 +75,7 @@ def notice_detail(notice: IntakeNotice) -> dict[str, Any]:
             "received_on", "id"
         )
     )
-    return {"objections": objections}
+    return {"objections": objections, "complaint_desk": complaint_desk_for(notice.unit)}
 
 
 def notice_matches(

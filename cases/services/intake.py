@@ -446,6 +446,13 @@ def notice_end_date(starts_on: datetime.date, working_days: int) -> datetime.dat
     return workdays.notice_end(starts_on, working_days, days_off, makeup)
 
 
+def deadline_date(received_on: datetime.date, working_days: int) -> datetime.date:
+    """The last day of a time limit of `working_days` working days for
+    something received on `received_on` (a complaint): the day of receipt
+    does not count, the count starts the next day, on the notices' calendar."""
+    return notice_end_date(received_on + datetime.timedelta(days=1), working_days)
+
+
 # At most this many households may be left out of a filtered notice by hand:
 # the list travels with the form, so it must stay small; a bigger cut is a
 # narrower filter (a lower union, a tier).

@@ -13,6 +13,14 @@ from .aid import (
     PaymentBatch,
     PaymentMethod,
 )
+from .complaints import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintChange,
+    ComplaintChannel,
+    ComplaintDecision,
+    ComplaintStatus,
+)
 from .config import (
     ApprovalThreshold,
     CapRule,
@@ -59,6 +67,12 @@ __all__ = [
     "ClaimCategory",
     "ClaimStatus",
     "ClaimVote",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintChange",
+    "ComplaintChannel",
+    "ComplaintDecision",
+    "ComplaintStatus",
     "CoopMember",
     "Cooperative",
     "Decision",

@@ -59,10 +59,15 @@ def attach_errors(form: Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def refused(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    """A service said no to this person: 403, with its reason in words."""
-    message = str(exc) or _("您没有执行此操作的权限。")
-    return render(request, "programs/applications/refused.html", {"message": message}, status=403)
+def refused(
+    request: HttpRequest, exc: PermissionDenied, *, back: tuple[str, str] | None = None
+) -> HttpResponse:
+    """A service said no to this person: 403, with its reason in words, and
+    a way back (the application list unless `back` names another)."""
+    context = {"message": str(exc) or _("您没有执行此操作的权限。")}
+    if back is not None:
+        context["back_url"], context["back_label"] = back
+    return render(request, "programs/applications/refused.html", context, status=403)
 
 
 def _is_htmx(request: HttpRequest) -> bool:

@@ -1,7 +1,16 @@
 """One generator per document (see base.py); importing the package
 registers them all in REGISTRY."""
 
-from . import approval, cooperative, household, notices, payments, statement, verification
+from . import (
+    approval,
+    complaints,
+    cooperative,
+    household,
+    notices,
+    payments,
+    statement,
+    verification,
+)
 from .base import REGISTRY, Document, Generator, Table
 
 __all__ = [
@@ -10,6 +19,7 @@ __all__ = [
     "Generator",
     "Table",
     "approval",
+    "complaints",
     "cooperative",
     "household",
     "notices",

@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.money import yuan
 from accounts.scoping import units_for
 from cases.models import IntakeNotice
+from cases.selectors.desk import complaint_desk_for
 from cases.selectors.intake import get_notice_for
 from programs.models import AidPayment, Batch, PaymentBatch
 
@@ -118,6 +119,7 @@ class IntakeNoticeDocument(Generator):
                 "period": period,
                 "posted_at": target.posted_at,
                 "count_text": count,
+                "complaint_desk": complaint_desk_for(target.unit),
             },
             facts=[
                 (_("公示单位"), target.unit.name),
@@ -253,6 +255,16 @@ class AidNoticeDocument(Generator):
             key = f"B{batch.pk}"
         else:
             key = f"C{aid_batch.pk}" if aid_batch is not None else "A"
+        # Where complaints go: the chosen union's desk, else the union
+        # that runs the program, batch or fund the notice is drawn from.
+        desk_unit = unit or next(
+            (
+                o.unit if not isinstance(o, PaymentBatch) else o.fund.unit
+                for o in (program, aid_batch, batch)
+                if o is not None
+            ),
+            None,
+        )
         return Document(
             report=self.name,
             title=title,
@@ -266,6 +278,7 @@ class AidNoticeDocument(Generator):
                 "period": period,
                 "posted_at": options.get("posted_at") or "",
                 "count_text": count,
+                "complaint_desk": complaint_desk_for(desk_unit),
             },
             facts=[
                 (_("公示范围"), scope_unit or _("全部")),

@@ -55,6 +55,11 @@ INDEX = (
         "verification_report",
         gettext_lazy("回访核实情况表"),
         gettext_lazy("按抽样期间和工会列出抽查、已核实、全额收到和问题户数及核实率。"),
+        "complaint_statistics",
+        gettext_lazy("投诉办理情况统计表"),
+        gettext_lazy(
+            "按受理期间统计各工会、各类别投诉的受理、按期办结、超期办结和超期未办结件数。"
+        ),
     ),
 )
 
@@ -162,4 +167,5 @@ urlpatterns: list[URLPattern] = [
     _route("documents/aid-notice/", "aid_notice"),
     _route("documents/signoff/", "signoff"),
     _route("documents/verification/", "verification_report"),
+    _route("documents/complaints/", "complaint_statistics"),
 ]
