@@ -1,4 +1,4 @@
-from .views import applications, batches, loans, money, mutual, payments
+from .views import applications, batches, conflicts, loans, money, mutual, payments
 
 app_name = "programs"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *loans.urlpatterns,
     *mutual.urlpatterns,
     *money.urlpatterns,
+    *conflicts.urlpatterns,
 ]

@@ -24,10 +24,16 @@ from accounts.models import AuditEvent
 from cases.models import Attachment, Household
 from tests.api import routes_tokens
 from tests.builders import household_data, make_household, make_user
-from tests.cases import routes_followup, routes_intake, routes_lifecycle
+from tests.cases import routes_followup, routes_intake, routes_kin, routes_lifecycle
 from tests.funds import routes_funds
 from tests.permission_routes import Page, Route
-from tests.programs import routes_applications, routes_loans, routes_money, routes_payments
+from tests.programs import (
+    routes_applications,
+    routes_conflicts,
+    routes_loans,
+    routes_money,
+    routes_payments,
+)
 from tests.reports import (
     routes_civil,
     routes_documents,
@@ -193,6 +199,7 @@ ROUTES: dict[str, Route] = {
     **routes_payments.ROUTES,
     **routes_loans.ROUTES,
     **routes_money.ROUTES,
+    **routes_conflicts.ROUTES,
     **routes_jobs.ROUTES,
     **routes_documents.ROUTES,
     **routes_imports.ROUTES,
@@ -318,11 +325,13 @@ PAGES: dict[str, Page] = {
     **routes_intake.PAGES,
     **routes_followup.PAGES,
     **routes_lifecycle.PAGES,
+    **routes_kin.PAGES,
     **routes_funds.PAGES,
     **routes_applications.PAGES,
     **routes_payments.PAGES,
     **routes_loans.PAGES,
     **routes_money.PAGES,
+    **routes_conflicts.PAGES,
     **routes_jobs.PAGES,
     **routes_documents.PAGES,
     **routes_imports.PAGES,

@@ -13,6 +13,7 @@ from .household import (
     money,
     private_storage,
 )
+from .kin import KinRegistration, KinRelative
 from .workflow import (
     Assessment,
     CaseRules,
@@ -44,7 +45,8 @@ __all__ = [
     "CLOSED_STATUSES", "Assessment", "Attachment", "CaseRules", "Cause", "Discussion",
     "ExitKind", "FileCategory", "FileNumberCounter", "Helper", "HelperPerson", "HelperRole",
     "Holiday", "Household",
-    "HouseholdStatus", "IntakeNotice", "LocalStandard", "Member", "MonthlyIncome",
+    "HouseholdStatus", "IntakeNotice", "KinRegistration", "KinRelative", "LocalStandard",
+    "Member", "MonthlyIncome",
     "NonCashHelp", "NonCashKind", "NoticeEntry", "Objection", "ObjectionOutcome",
     "ReviewItem", "ReviewOutcome", "ReviewRound", "StatusChange", "Tier", "Visit",
     "VisitKind", "VisitPhoto", "_attachment_path", "money", "private_storage",

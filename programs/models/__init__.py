@@ -21,6 +21,7 @@ from .config import (
     Program,
     StandardAmount,
 )
+from .conflicts import REFUSED_STEPS, ConflictFlag, ConflictStep
 from .loans import Installment, Loan, LoanStatus, Repayment
 from .mutual import (
     Claim,
@@ -34,6 +35,7 @@ from .mutual import (
 )
 
 __all__ = [
+    "REFUSED_STEPS",
     "AidPayment",
     "Application",
     "ApplicationStatus",
@@ -47,6 +49,8 @@ __all__ = [
     "ClaimCategory",
     "ClaimStatus",
     "ClaimVote",
+    "ConflictFlag",
+    "ConflictStep",
     "CoopMember",
     "Cooperative",
     "Decision",
