@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import followup, intake, lifecycle, offline
+from .views import followup, intake, kin, lifecycle, offline
 from .views import households as views
 
 app_name = "cases"
@@ -19,4 +19,5 @@ urlpatterns = [
     *followup.urlpatterns,
     *lifecycle.urlpatterns,
     *offline.urlpatterns,
+    *kin.urlpatterns,
 ]

@@ -1,4 +1,14 @@
-from .views import applications, batches, complaints, loans, money, mutual, payments, verification
+from .views import (
+    applications,
+    batches,
+    complaints,
+    conflicts,
+    loans,
+    money,
+    mutual,
+    payments,
+    verification,
+)
 
 app_name = "programs"
 
@@ -11,4 +21,5 @@ urlpatterns = [
     *money.urlpatterns,
     *verification.urlpatterns,
     *complaints.urlpatterns,
+    *conflicts.urlpatterns,
 ]

@@ -24,12 +24,13 @@ from accounts.models import AuditEvent
 from cases.models import Attachment, Household
 from tests.api import routes_tokens
 from tests.builders import household_data, make_household, make_user
-from tests.cases import routes_followup, routes_intake, routes_lifecycle
+from tests.cases import routes_followup, routes_intake, routes_kin, routes_lifecycle
 from tests.funds import routes_funds
 from tests.permission_routes import Page, Route
 from tests.programs import (
     routes_applications,
     routes_complaints,
+    routes_conflicts,
     routes_loans,
     routes_money,
     routes_payments,
@@ -202,6 +203,7 @@ ROUTES: dict[str, Route] = {
     **routes_money.ROUTES,
     **routes_verification.ROUTES,
     **routes_complaints.ROUTES,
+    **routes_conflicts.ROUTES,
     **routes_jobs.ROUTES,
     **routes_documents.ROUTES,
     **routes_imports.ROUTES,
@@ -327,6 +329,7 @@ PAGES: dict[str, Page] = {
     **routes_intake.PAGES,
     **routes_followup.PAGES,
     **routes_lifecycle.PAGES,
+    **routes_kin.PAGES,
     **routes_funds.PAGES,
     **routes_applications.PAGES,
     **routes_payments.PAGES,
@@ -334,6 +337,7 @@ PAGES: dict[str, Page] = {
     **routes_money.PAGES,
     **routes_verification.PAGES,
     **routes_complaints.PAGES,
+    **routes_conflicts.PAGES,
     **routes_jobs.PAGES,
     **routes_documents.PAGES,
     **routes_imports.PAGES,

@@ -13,6 +13,7 @@ from .household import (
     money,
     private_storage,
 )
+from .kin import KinRegistration, KinRelative
 from .workflow import (
     Assessment,
     CaseRules,
@@ -46,7 +47,8 @@ __all__ = [
     "Discussion",
     "ExitKind", "FileCategory", "FileNumberCounter", "Helper", "HelperPerson", "HelperRole",
     "Holiday", "Household",
-    "HouseholdStatus", "IntakeNotice", "LocalStandard", "Member", "MonthlyIncome",
+    "HouseholdStatus", "IntakeNotice", "KinRegistration", "KinRelative", "LocalStandard",
+    "Member", "MonthlyIncome",
     "NonCashHelp", "NonCashKind", "NoticeEntry", "Objection", "ObjectionOutcome",
     "ReviewItem", "ReviewOutcome", "ReviewRound", "StatusChange", "Tier", "Visit",
     "VisitKind", "VisitPhoto", "_attachment_path", "money", "private_storage",

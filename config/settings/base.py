@@ -15,6 +15,10 @@ from config.env import BASE_DIR, env
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # Development-only key; production.py refuses to start without a real one.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+# 回避登记 keeps staff's and relatives' ID numbers only as HMAC-SHA256 under
+# this key (cases/kin.py). Unset, a key derived from SECRET_KEY is used;
+# changing it makes every registration stale (docs/conflict-of-interest.md).
+KIN_ID_HASH_KEY = env.str("KIN_ID_HASH_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [

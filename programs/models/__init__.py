@@ -29,6 +29,7 @@ from .config import (
     Program,
     StandardAmount,
 )
+from .conflicts import REFUSED_STEPS, ConflictFlag, ConflictStep
 from .loans import Installment, Loan, LoanStatus, Repayment
 from .mutual import (
     Claim,
@@ -52,6 +53,7 @@ from .verification import (
 )
 
 __all__ = [
+    "REFUSED_STEPS",
     "AidPayment",
     "Application",
     "ApplicationStatus",
@@ -73,6 +75,8 @@ __all__ = [
     "ComplaintChannel",
     "ComplaintDecision",
     "ComplaintStatus",
+    "ConflictFlag",
+    "ConflictStep",
     "CoopMember",
     "Cooperative",
     "Decision",

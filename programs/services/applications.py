@@ -36,6 +36,7 @@ from ..models import (
     Program,
 )
 from . import rules
+from .conflicts import STEP, conflict_guard, guard_first, loaded
 
 S = ApplicationStatus
 EDITOR = "household.edit"
@@ -380,6 +381,8 @@ def application_draft(
         actor=actor,
         at=clock.now(),
     )
+    # Drafting for one's own kin is flagged, not refused: the chair decides.
+    conflict_guard(actor=actor, application=application, step=STEP.DRAFT)
     audit_record(
         actor=actor,
         action="application.draft",
@@ -446,6 +449,7 @@ def application_amend(
             application.goods_description if goods_description is None else goods_description
         ),
     )
+    conflict_guard(actor=actor, application=application, step=STEP.DRAFT)
     before = application.amount
     before_goods = application.goods_value
     names = ["amount", "amount_reason", "needs_parent", "goods_value", "goods_description"]
@@ -495,11 +499,21 @@ def application_withdraw(*, actor: User, application: Application, reason: str) 
     )
 
 
+def _guard_chair(given: dict[str, Any]) -> None:
+    """回避 for a chair who could decide the application: flagged and refused
+    on a conflict (check_approver refuses anyone else, unflagged)."""
+    actor, application = given["actor"], loaded(given["application"])
+    if covers(actor, CHAIR, application.household.unit):
+        conflict_guard(actor=actor, application=application, step=STEP.APPROVE)
+
+
+@guard_first(_guard_chair)
 @transaction.atomic
 def application_return(*, actor: User, application: Application, reason: str) -> Application:
     """退回修改: the chair who may decide the application now sends it back to
     its drafter instead, saying what to change. Its decisions so far stay on
-    record; the resubmitted application is decided afresh."""
+    record; the resubmitted application is decided afresh. A chair who must
+    recuse (回避) may not return it either: that too decides its course."""
     application = application_lock(application)
     level = decision_level(application)
     check_approver(actor, application, level)
@@ -552,6 +566,7 @@ def application_resubmit(
         goods_value=goods_value,
         goods_description=goods_description,
     )
+    conflict_guard(actor=actor, application=application, step=STEP.DRAFT)
     before = application.amount
     for name, value in fields.items():
         setattr(application, name, value)
@@ -633,10 +648,13 @@ def decide(*, actor: User, application: Application, approve: bool, note: str = 
     return decision
 
 
+@guard_first(_guard_chair)
 @transaction.atomic
 def application_decide(
     *, actor: User, application: Application, approve: bool, note: str = ""
 ) -> Application:
+    """A chair's decision on one application. The conflict guard runs before
+    the transaction, so a refused chair's flag is committed (回避)."""
     application = application_lock(application)
     decide(actor=actor, application=application, approve=approve, note=note)
     return application

@@ -2,6 +2,7 @@
 filter, reviewed as a list, submitted, then decided as a whole or line by
 line. Each line is an ordinary application and passes the same rules."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Unit, User
-from accounts.scoping import covers
+from accounts.scoping import covers, has_action
 from cases import clock
+from cases.kin import remembering_kin
 from cases.models import Cause, Household, HouseholdStatus, Member, Tier
 
 from ..models import (
@@ -26,6 +28,7 @@ from ..models import (
     Program,
 )
 from . import applications, rules
+from .conflicts import STEP, conflicted
 
 S = ApplicationStatus
 BATCH_LIMIT = 2000
@@ -116,27 +119,29 @@ def batch_create(
         created_by=actor,
     )
     skipped: list[tuple[Household, str]] = []
-    for household in households:
-        student = None
-        months = None
-        if program.cap_rule == CapRule.TEN_MONTHS_PER_STUDENT:
-            student = household.members.exclude(school_stage="").order_by("id").first()
-            months = rules.MAX_SCHOOL_MONTHS
-        try:
-            with transaction.atomic():
-                applications.application_draft(
-                    actor=actor,
-                    household=household,
-                    program=program,
-                    batch=batch,
-                    student=student,
-                    months=months,
-                    on=today,
-                    goods_description=goods_description,
-                    goods_value=goods_value,
-                )
-        except ValidationError as exc:
-            skipped.append((household, " ".join(exc.messages)))
+    # Each line checks the drafter for 回避; their registration is read once.
+    with remembering_kin():
+        for household in households:
+            student = None
+            months = None
+            if program.cap_rule == CapRule.TEN_MONTHS_PER_STUDENT:
+                student = household.members.exclude(school_stage="").order_by("id").first()
+                months = rules.MAX_SCHOOL_MONTHS
+            try:
+                with transaction.atomic():
+                    applications.application_draft(
+                        actor=actor,
+                        household=household,
+                        program=program,
+                        batch=batch,
+                        student=student,
+                        months=months,
+                        on=today,
+                        goods_description=goods_description,
+                        goods_value=goods_value,
+                    )
+            except ValidationError as exc:
+                skipped.append((household, " ".join(exc.messages)))
     if not batch.lines.exists():
         raise ValidationError(
             _("没有家庭通过项目规则检查：%(r)s") % {"r": skipped[0][1] if skipped else ""}
@@ -214,7 +219,6 @@ def batch_submit(*, actor: User, batch: Batch) -> Batch:
     return batch
 
 
-@transaction.atomic
 def batch_decide(
     *,
     actor: User,
@@ -224,7 +228,38 @@ def batch_decide(
     lines: list[int] | None = None,
 ) -> dict[str, Any]:
     """Decide every line this chair may decide now (or only `lines`). Lines
-    above the limit move on to the parent union's chair."""
+    above the limit move on to the parent union's chair. Lines the chair
+    must recuse from (回避) are flagged first, in their own transaction, and
+    left for another chair like lines above the limit."""
+    open_lines = batch.lines.filter(status__in=[S.PENDING, S.PENDING_PARENT])
+    if lines is not None:
+        open_lines = open_lines.filter(pk__in=lines)
+    recused = (
+        conflicted(
+            actor=actor,
+            applications=open_lines.select_related("household__unit").prefetch_related(
+                "household__members"
+            ),
+            step=STEP.APPROVE,
+        )
+        if has_action(actor, applications.CHAIR)
+        else {}
+    )
+    return _batch_decide(
+        actor=actor, batch=batch, approve=approve, note=note, lines=lines, recused=recused
+    )
+
+
+@transaction.atomic
+def _batch_decide(
+    *,
+    actor: User,
+    batch: Batch,
+    approve: bool,
+    note: str,
+    lines: list[int] | None,
+    recused: Mapping[int, PermissionDenied],
+) -> dict[str, Any]:
     batch = _lock(batch)
     if batch.status == BatchStatus.DRAFT:
         raise ValidationError(_("批次尚未提交审批。"))
@@ -248,6 +283,8 @@ def batch_decide(
     denied: list[str] = []
     for line in pending:
         try:
+            if line.pk in recused:
+                raise recused[line.pk]
             with transaction.atomic():
                 applications.decide(actor=actor, application=line, approve=approve, note=note)
             decided += 1

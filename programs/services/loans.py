@@ -38,7 +38,8 @@ from funds.models import OTHER_SOURCE, Fund, LedgerEntry, PayerKind
 
 from ..models import Application, Installment, Loan, LoanStatus, PaymentMethod, Repayment
 from .applications import application_lock, to_amount
-from .payments import pay
+from .conflicts import guard_first
+from .payments import guard_payer, pay
 
 FINANCE = "fund.manage"
 MAX_TERM_MONTHS = 120
@@ -88,6 +89,7 @@ def _term(term_months: Any) -> int:
     return term
 
 
+@guard_first(guard_payer)
 @transaction.atomic
 def loan_disburse(
     *,
@@ -101,7 +103,8 @@ def loan_disburse(
 ) -> Loan:
     """Pay out an approved loan application and set its repayment schedule:
     `term_months` equal monthly installments from `first_due_on`. A repeated
-    submit finds the loan written first and returns it."""
+    submit finds the loan written first and returns it. The conflict guard
+    (回避) runs first, outside the transaction, as for any payment."""
     _check_finance(actor, fund)
     # The application row is the queue: a second submit waits here, then
     # finds the loan the first one wrote.

@@ -52,6 +52,7 @@ from ..models import (
     PremiumKind,
 )
 from .applications import to_amount
+from .conflicts import STEP, claim_conflict_guard, guard_first
 from .loans import reversal_checked
 
 EDITOR = "household.edit"
@@ -564,6 +565,7 @@ def claim_submit(
     claim = Claim.objects.create(
         member=member, category=category, amount=value, reason=reason, submitted_by=actor
     )
+    claim_conflict_guard(actor=actor, claim=claim, step=STEP.DRAFT)
     audit_record(
         actor=actor,
         action="claim.submit",
@@ -605,11 +607,19 @@ def _claim_lock(claim: Claim) -> Claim:
     )
 
 
+def _guard_voter(given: dict[str, Any]) -> None:
+    actor, claim = given["actor"], given["claim"]
+    if claim.member.cooperative.committee.filter(pk=actor.pk).exists():
+        claim_conflict_guard(actor=actor, claim=claim, step=STEP.APPROVE)
+
+
+@guard_first(_guard_voter)
 @transaction.atomic
 def claim_vote(*, actor: User, claim: Claim, approve: bool, note: str = "") -> ClaimVote:
     """One committee member's vote. The claim row is locked, so two members
     voting at the same moment are counted one after the other; the vote that
-    makes the majority decides the claim."""
+    makes the majority decides the claim. A member who must recuse (回避) is
+    flagged and refused before the transaction opens."""
     claim = _claim_lock(claim)
     cooperative = claim.member.cooperative
     committee = set(cooperative.committee.values_list("pk", flat=True))
@@ -709,6 +719,13 @@ def check_claim_payer(actor: User, claim: Claim) -> None:
         raise PermissionDenied(_("参加表决该互助申请的委员会成员不能发放该笔互助金。"))
 
 
+def _guard_claim_payer(given: dict[str, Any]) -> None:
+    actor, claim = given["actor"], given["claim"]
+    if covers(actor, FINANCE, claim.member.cooperative.fund.unit):
+        claim_conflict_guard(actor=actor, claim=claim, step=STEP.PAY)
+
+
+@guard_first(_guard_claim_payer)
 @transaction.atomic
 def claim_pay(
     *,
@@ -720,7 +737,8 @@ def claim_pay(
     """Pay an approved claim out of the cooperative's fund: one ledger
     payment, recorded on the claim with the day it was paid (today, or an
     earlier day inside the union's back-dating window with a reason, as the
-    ledger rules). The claim row is locked first, so a double click pays once."""
+    ledger rules). The claim row is locked first, so a double click pays once.
+    A payer who must recuse (回避) is flagged and refused before that."""
     claim = _claim_lock(claim)
     check_claim_payer(actor, claim)
     if not may_pay(claim):

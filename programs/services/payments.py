@@ -8,6 +8,7 @@ database. The fund row is locked by the ledger before its balance is read.
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -33,6 +34,7 @@ from ..models import (
 )
 from . import verification
 from .applications import application_lock, application_move
+from .conflicts import STEP, ConflictOfInterest, conflict_guard, conflicted, guard_first
 
 S = ApplicationStatus
 FINANCE = "fund.manage"
@@ -176,6 +178,15 @@ def pay(
     return payment
 
 
+def guard_payer(given: dict[str, Any]) -> None:
+    """回避 for a finance officer who may pay from the fund: flagged and
+    refused on a conflict. Anyone else is refused by `pay`, unflagged."""
+    actor = given["actor"]
+    if covers(actor, FINANCE, given["fund"].unit):
+        conflict_guard(actor=actor, application=given["application"], step=STEP.PAY)
+
+
+@guard_first(guard_payer)
 @transaction.atomic
 def aid_pay(
     *,
@@ -187,6 +198,8 @@ def aid_pay(
     paid_on: datetime.date | None = None,
     date_reason: str = "",
 ) -> AidPayment:
+    """Pay one approved application; the conflict guard (回避) runs first,
+    outside the transaction, so a refused payer's flag is committed."""
     return pay(
         actor=actor,
         application=application,
@@ -198,7 +211,6 @@ def aid_pay(
     )
 
 
-@transaction.atomic
 def payment_batch_create(
     *,
     actor: User,
@@ -213,7 +225,52 @@ def payment_batch_create(
     """Pay many approved applications from one fund, all or none: if one
     cannot be paid (balance, account, rules) nothing is paid and the message
     names the household. Every line is paid on `paid_on` (default today),
-    under the same window rule as a single payment."""
+    under the same window rule as a single payment.
+
+    A line the payer must recuse from (回避) refuses the whole batch, after
+    every such line is flagged in a transaction of its own."""
+    applications = list(applications)
+    ids = sorted({a.pk for a in applications})
+    if not covers(actor, FINANCE, fund.unit):
+        raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
+    recused = conflicted(
+        actor=actor,
+        applications=Application.objects.filter(pk__in=ids)
+        .select_related("household__unit")
+        .prefetch_related("household__members")
+        .order_by("pk"),
+        step=STEP.PAY,
+    )
+    if recused:
+        names = Application.objects.filter(pk__in=recused).values_list("household__name", flat=True)
+        first = next(iter(recused.values()))
+        raise ConflictOfInterest(
+            _("%(n)s：%(m)s") % {"n": "、".join(sorted(names)), "m": str(first)}
+        )
+    return _payment_batch_create(
+        actor=actor,
+        fund=fund,
+        method=method,
+        applications=applications,
+        title=title,
+        signed_sheet=signed_sheet,
+        paid_on=paid_on,
+        date_reason=date_reason,
+    )
+
+
+@transaction.atomic
+def _payment_batch_create(
+    *,
+    actor: User,
+    fund: Fund,
+    method: str,
+    applications: Iterable[Application],
+    title: str,
+    signed_sheet: UploadedFile | None,
+    paid_on: datetime.date | None,
+    date_reason: str,
+) -> PaymentBatch:
     if not covers(actor, FINANCE, fund.unit):
         raise PermissionDenied(_("只有本工会或上级工会的财务人员可以发放。"))
     # Checked once for the batch, so a bad date is named on its own field

@@ -36,6 +36,7 @@ from ..forms.applications import (
 )
 from ..models import Application, ApplicationStatus, Kind
 from ..selectors import applications as selectors
+from ..selectors import conflicts as conflict_selectors
 from ..services import applications as services
 from ..services import rules
 
@@ -235,6 +236,10 @@ def _detail(
     user = _user(request)
     household = application.household
     may_decide = selectors.may_decide(user, application)
+    # 回避: the chair who would be refused is told so instead of offered the form.
+    recusal = conflict_selectors.recusal(user, application) if may_decide else []
+    may_decide = may_decide and not recusal
+    flags = conflict_selectors.flag_notes(application)
     may_withdraw = selectors.may_withdraw(user, application)
     history = selectors.history_of(application)
     payments = [
@@ -260,6 +265,9 @@ def _detail(
         "returned_because": selectors.return_reason(history),
         "threshold": services.threshold_for(application.program, household),
         "cash_part": application.amount - application.goods_value,
+        "recusal": [m.for_actor() for m in recusal],
+        "recused": any(f["refused"] and f["user_id"] == user.pk for f in flags),
+        "conflict_flags": flags,
     }
     return render(request, "programs/applications/application_detail.html", context)
 

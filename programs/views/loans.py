@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +22,7 @@ from ..forms.loans import DisburseForm, LoanFilterForm, RepaymentForm, ReversalF
 from ..models import Application, ApplicationStatus, Kind, Loan, LoanStatus
 from ..selectors import loans as selectors
 from ..services import loans as services
+from .applications import refused
 
 PAGE_SIZE = 25
 FINANCE = "fund.manage"
@@ -126,6 +127,8 @@ def loan_disburse(request: HttpRequest, pk: int) -> HttpResponse:
                 first_due_on=form.cleaned_data["first_due_on"],
                 signed_sheet=form.cleaned_data.get("signed_sheet"),
             )
+        except PermissionDenied as exc:
+            return refused(request, exc)
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:

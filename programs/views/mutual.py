@@ -46,6 +46,7 @@ from ..selectors import mutual as selectors
 from ..selectors.loans import reversal_reason
 from ..services import mutual as services
 from ..services import roster_import as importer
+from .applications import refused
 
 PAGE_SIZE = 25
 FINANCE = "fund.manage"
@@ -550,6 +551,8 @@ def claim_vote(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.claim_vote(actor=user, claim=claim, **form.cleaned_data)
+        except PermissionDenied as exc:
+            return refused(request, exc)
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
@@ -578,6 +581,8 @@ def claim_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             entry = services.claim_pay(actor=user, claim=claim, **form.cleaned_data)
+        except PermissionDenied as exc:
+            return refused(request, exc)
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:

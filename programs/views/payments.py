@@ -35,6 +35,7 @@ from ..forms.payments import BatchPayForm, PayForm, PaymentReverseForm, QueueFil
 from ..models import Application, ApplicationStatus, PaymentBatch, PaymentMethod
 from ..selectors import payments as selectors
 from ..services import payments as services
+from .applications import refused
 
 QUEUE_PAGE_SIZE = 50
 BATCH_PAGE_SIZE = 25
@@ -223,6 +224,8 @@ def payment_batch_create(request: HttpRequest) -> HttpResponse:
                 paid_on=data["paid_on"],
                 date_reason=data["date_reason"],
             )
+        except PermissionDenied as exc:
+            return refused(request, exc)
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
@@ -267,6 +270,8 @@ def aid_pay(request: HttpRequest, pk: int) -> HttpResponse:
                     paid_on=data["paid_on"],
                     date_reason=data["date_reason"],
                 )
+            except PermissionDenied as exc:
+                return refused(request, exc)
             except ValidationError as exc:
                 _attach_errors(form, exc)
             else:

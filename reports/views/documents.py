@@ -55,6 +55,8 @@ INDEX = (
         "verification_report",
         gettext_lazy("回访核实情况表"),
         gettext_lazy("按抽样期间和工会列出抽查、已核实、全额收到和问题户数及核实率。"),
+    ),
+    (
         "complaint_statistics",
         gettext_lazy("投诉办理情况统计表"),
         gettext_lazy(
