@@ -33,6 +33,9 @@ REFUSED = {
     "programs:loan_disburse": "pay",
     "programs:claim_vote": "approve",
     "programs:claim_pay": "pay",
+    # 回访核实: taking a line and recording it are both the verifier's acts.
+    "programs:verification_line": "verify",
+    "programs:verification_line_take": "verify",
 }
 # Routes that draft: done, and flagged.
 FLAGGED = {
@@ -85,6 +88,19 @@ NOT_DECIDING = {
     "programs:batch_detail",
     "programs:batch_line_remove",
     "programs:batch_submit",
+    # Complaints and verification cases are answered, not decided aid: a
+    # cadre named in one never sees it (tests/programs/test_complaints_cadre.py).
+    "programs:complaint_assign",
+    "programs:complaint_close",
+    "programs:complaint_create_application",
+    "programs:complaint_create_household",
+    "programs:complaint_create_notice",
+    "programs:complaint_create_payment",
+    "programs:complaint_detail",
+    "programs:complaint_reopen",
+    "programs:complaint_reply",
+    "programs:verification_case",
+    "programs:verification_sample",
     "programs:claim_detail",
     "programs:coop_detail",
     "programs:coop_enroll",
