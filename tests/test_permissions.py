@@ -29,6 +29,7 @@ from tests.funds import routes_funds
 from tests.permission_routes import Page, Route
 from tests.programs import routes_applications, routes_loans, routes_money, routes_payments
 from tests.reports import (
+    routes_audit,
     routes_civil,
     routes_documents,
     routes_imports,
@@ -199,6 +200,7 @@ ROUTES: dict[str, Route] = {
     **routes_statistics.ROUTES,
     **routes_todo.ROUTES,
     **routes_civil.ROUTES,
+    **routes_audit.ROUTES,
     **routes_tokens.ROUTES,
 }
 
@@ -329,6 +331,7 @@ PAGES: dict[str, Page] = {
     **routes_statistics.PAGES,
     **routes_todo.PAGES,
     **routes_civil.PAGES,
+    **routes_audit.PAGES,
     **routes_tokens.PAGES,
 }
 
