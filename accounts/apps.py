@@ -8,6 +8,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户与组织")
 
     def ready(self) -> None:
-        from . import refcache, signals  # noqa: F401
+        from django.db.models.signals import post_migrate
+
+        from . import chain, refcache, signals  # noqa: F401
 
         refcache.forget_on_change(self.get_model("Unit"))
+        post_migrate.connect(chain.heads_ensure, sender=self)

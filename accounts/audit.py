@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "application.withdraw": _("撤回帮扶申请"),
     "assessment.record": _("记录核算"),
     "attachment.add": _("上传证明材料"),
+    "audit.export": _("导出审计核验包"),
     "attachment.delete": _("删除证明材料"),
     "auth.login": _("登录"),
     "auth.logout": _("退出登录"),

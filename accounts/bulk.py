@@ -13,9 +13,11 @@ import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models.lookups import In
 from django.utils import timezone
+
+from .chain import Chained, chain_link
 
 # Values a driver cannot take as Python gives them: SQLite needs Django's text
 # forms for money and dates; no driver takes a JSON value or a FieldFile.
@@ -82,14 +84,28 @@ def bulk_insert(objs: list[Any], *, returning: bool = False) -> None:
     the backend, which at 100,000 households is most of the write. Here only
     the fields whose Python value the driver cannot take as it is (money,
     dates, JSON) go through `get_db_prep_save`; the rest are passed straight
-    through. No signals are sent, as with bulk_create.
+    through. No signals are sent, as with bulk_create. Rows of a hash-chained
+    table are linked first (accounts/chain.py), which gives them their ids.
     """
     if not objs:
         return
     model = type(objs[0])
+    if issubclass(model, Chained):
+        using = router.db_for_write(model)
+        with transaction.atomic(using=using, savepoint=False):
+            chain_link(objs, using=using)
+            _bulk_insert(objs, returning=False, with_pk=True)
+            for obj in objs:
+                _saved(obj, obj.pk, connections[using])
+        return
+    _bulk_insert(objs, returning=returning, with_pk=False)
+
+
+def _bulk_insert(objs: list[Any], *, returning: bool, with_pk: bool) -> None:
+    model = type(objs[0])
     meta = model._meta
     connection = connections[router.db_for_write(model)]
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    fields = [f for f in meta.concrete_fields if with_pk or not f.primary_key]
     now = timezone.now()
     for f in fields:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):

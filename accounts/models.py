@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .append_only import append_only
+from .chain import Chained, inserted_now
 
 
 class User(AbstractUser):
@@ -95,11 +96,16 @@ class Membership(models.Model):
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
 
 
-class AuditEvent(models.Model):
+class AuditEvent(Chained):
     """One thing someone did. Written by services in the same transaction as
-    the change itself; never updated or deleted by any code path."""
+    the change itself; never updated or deleted by any code path. Chained
+    (accounts/chain.py)."""
 
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    # Set when the instance is made, not at the insert: the chain's digest
+    # covers it before the row is written.
+    created_at = models.DateTimeField(
+        _("时间"), default=inserted_now, editable=False, db_index=True
+    )
     actor = models.ForeignKey(
         User,
         verbose_name=_("操作人"),
@@ -139,6 +145,71 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class ChainHead(models.Model):
+    """The last row of one hash chain: its seq and chain hash. Locked while a
+    row is linked (accounts/chain.py), so the chain cannot fork."""
+
+    chain = models.CharField(_("链"), max_length=64, primary_key=True)
+    seq = models.BigIntegerField(_("最后序号"), default=0)
+    hash = models.CharField(_("链头哈希"), max_length=64)
+
+    class Meta:
+        verbose_name = _("链头")
+        verbose_name_plural = _("链头")
+
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.seq}"
+
+
+class ChainDigest(Chained):
+    """A chain's head on one day (每日摘要), written by `manage.py
+    audit_digest`. Chained itself, and append-only: changing a digest breaks
+    the digest chain, and an auditor who kept a copy sees the difference."""
+
+    day = models.DateField(_("日期"))
+    chain = models.CharField(_("链"), max_length=64)
+    last_seq = models.BigIntegerField(_("最后序号"))
+    head_hash = models.CharField(_("链头哈希"), max_length=64)
+    created_at = models.DateTimeField(_("记录时间"), default=inserted_now, editable=False)
+
+    class Meta:
+        verbose_name = _("每日摘要")
+        verbose_name_plural = _("每日摘要")
+        ordering = ["-day", "chain"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "chain"], name="chain_digest_one_per_day"),
+        ]
+        indexes = [models.Index(fields=["chain", "last_seq"], name="chain_digest_seq_idx")]
+        triggers = [append_only("chain_digest_append_only")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.chain} #{self.last_seq}"
+
+
+class Redaction(Chained):
+    """A lawful rewrite of a chained row by the retention job: the row's
+    content digest before and after. `audit_verify` accepts a row whose
+    content matches the end of its redactions; a silent edit matches nothing."""
+
+    chain = models.CharField(_("链"), max_length=64)
+    row_id = models.BigIntegerField(_("行编号"))
+    row_seq = models.BigIntegerField(_("行序号"))
+    before = models.CharField(_("原摘要"), max_length=64)
+    after = models.CharField(_("新摘要"), max_length=64)
+    reason = models.CharField(_("原因"), max_length=100)
+    at = models.DateTimeField(_("时间"), default=inserted_now, editable=False)
+
+    class Meta:
+        verbose_name = _("匿名化记录")
+        verbose_name_plural = _("匿名化记录")
+        ordering = ["chain_seq"]
+        indexes = [models.Index(fields=["chain", "row_seq"], name="redaction_row_idx")]
+        triggers = [append_only("redaction_append_only")]
+
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.row_seq}"
 
 
 class ApiToken(models.Model):

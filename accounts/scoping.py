@@ -25,6 +25,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Evaluating, confirming, rejecting, exits: a chair's decisions.
     "case.decide": frozenset({Role.CHAIR}),
     "audit.view": frozenset({Role.ADMIN, Role.AUDITOR}),
+    # The hash-chained trail's export (审计核验包): every union's rows, so
+    # only an auditor at the top (reports/audit_export.py).
+    "audit.export": frozenset({Role.AUDITOR}),
     # Receiving, paying, transferring and reversing money.
     "fund.manage": frozenset({Role.FINANCE}),
     # Reading funds, balances and ledgers: those who answer for the money.

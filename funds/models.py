@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.append_only import append_only
+from accounts.chain import Chained, ChainedQuerySet, inserted_now
 from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit
 from accounts.money import money_field
@@ -125,7 +126,7 @@ class EntryKind(models.TextChoices):
     REVERSAL = "reversal", _("冲正")
 
 
-class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
+class LedgerEntryQuerySet(ChainedQuerySet):
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list["LedgerEntry"]:
         """Insert, and add the rows to the fund's day totals (LedgerDay) in
         the same transaction."""
@@ -137,7 +138,7 @@ class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
         return created
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(Chained):
     """One movement of money. `direction` is +1 (in) or -1 (out); `amount`
     is always positive, so the balance is Σ amount × direction.
 
@@ -207,9 +208,9 @@ class LedgerEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("记账时间"), default=inserted_now, editable=False)
 
-    objects = LedgerEntryQuerySet.as_manager()
+    objects = LedgerEntryQuerySet.as_manager()  # type: ignore[misc]  # Chained's, with day totals
 
     class Meta:
         verbose_name = _("资金分录")

@@ -11,5 +11,6 @@ class ReportsConfig(AppConfig):
         # Job kinds register themselves on import; the worker needs them too.
         from . import documents  # noqa: F401, I001
         from . import imports  # noqa: F401
+        from . import audit_export  # noqa: F401
         from . import stats_snapshot  # noqa: F401
         from .civil import compare, export  # noqa: F401

@@ -1,4 +1,4 @@
-from .views import civil, documents, imports, jobs, statistics, todo
+from .views import audit, civil, documents, imports, jobs, statistics, todo
 
 app_name = "reports"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *statistics.urlpatterns,
     *todo.urlpatterns,
     *civil.urlpatterns,
+    *audit.urlpatterns,
 ]

@@ -120,6 +120,7 @@ def test_units_cover_web_worker_and_scheduled_commands() -> None:
         "db_worker",
         "jobs_sweep",
         "retention_sweep",
+        "audit_digest",
         "backup",
         "statistics_refresh",
     ):

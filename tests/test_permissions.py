@@ -37,6 +37,7 @@ from tests.programs import (
     routes_verification,
 )
 from tests.reports import (
+    routes_audit,
     routes_civil,
     routes_documents,
     routes_imports,
@@ -210,6 +211,7 @@ ROUTES: dict[str, Route] = {
     **routes_statistics.ROUTES,
     **routes_todo.ROUTES,
     **routes_civil.ROUTES,
+    **routes_audit.ROUTES,
     **routes_tokens.ROUTES,
 }
 
@@ -344,6 +346,7 @@ PAGES: dict[str, Page] = {
     **routes_statistics.PAGES,
     **routes_todo.PAGES,
     **routes_civil.PAGES,
+    **routes_audit.PAGES,
     **routes_tokens.PAGES,
 }
 

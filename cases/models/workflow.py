@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts.append_only import append_only
+from accounts.chain import Chained
 from accounts.models import Unit
 from accounts.money import money_field
 
@@ -312,8 +313,9 @@ class Discussion(models.Model):
         return f"{self.household} {self.held_on}"
 
 
-class StatusChange(models.Model):
-    """One step of a file's life: who, when, from, to and why."""
+class StatusChange(Chained):
+    """One step of a file's life: who, when, from, to and why. Chained
+    (accounts/chain.py)."""
 
     household = models.ForeignKey(
         Household, verbose_name=_("家庭"), on_delete=models.CASCADE, related_name="status_changes"

@@ -38,6 +38,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
+from accounts.chain import Chained, redaction_record, row_content
+from accounts.chain_check import content_digest
 from accounts.models import AuditEvent, User
 
 from .. import clock
@@ -68,6 +70,10 @@ ID_PLACEHOLDER_PREFIX = "匿名"
 # The append-only tables this module rewrites (and nothing else may).
 AUDIT_TRIGGER = "accounts.AuditEvent:audit_append_only"
 STATUS_TRIGGER = "cases.StatusChange:status_change_append_only"
+
+# What a Redaction row says about the rewrite (kept short, in English: it is
+# read by the verification script, not by users).
+REDACTION_REASON = "retention"
 
 # Shorter words (a one-character name) would blank unrelated text.
 MIN_WORD = 2
@@ -254,8 +260,12 @@ def rewrite_rows(rows: QuerySet[Any], rewrites: dict[str, Callable[[Any], Any]])
     named here. The caller holds the `pgtrigger.ignore` for the table."""
     model = rows.model
     limits = {name: getattr(model._meta.get_field(name), "max_length", None) for name in rewrites}
-    changed = []
-    for row in rows.only("pk", *rewrites).order_by("pk"):
+    # A hash-chained row's rewrite is recorded in the chain (accounts/chain.py):
+    # its whole content is read, for the digest before and after.
+    chained = issubclass(model, Chained)
+    changed, before = [], []
+    for row in (rows if chained else rows.only("pk", *rewrites)).order_by("pk"):
+        digest = content_digest(row_content(row)) if chained else ""
         dirty = False
         for name, rewrite in rewrites.items():
             old = getattr(row, name)
@@ -267,8 +277,11 @@ def rewrite_rows(rows: QuerySet[Any], rewrites: dict[str, Callable[[Any], Any]])
                 dirty = True
         if dirty:
             changed.append(row)
+            before.append(digest)
     if changed:
         model.objects.bulk_update(changed, list(rewrites), batch_size=500)
+        if chained:
+            redaction_record(list(zip(changed, before, strict=True)), reason=REDACTION_REASON)
     return len(changed)
 
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.append_only import append_only
+from accounts.chain import Chained, inserted_now
 from accounts.models import Unit
 from accounts.money import ZERO, money_field
 from cases.models import Household, Member
@@ -199,8 +200,9 @@ class DecisionLevel(models.TextChoices):
     PARENT = "parent", _("上级工会")
 
 
-class Decision(models.Model):
-    """One chair's approval or rejection, kept as the approval trail."""
+class Decision(Chained):
+    """One chair's approval or rejection, kept as the approval trail. Chained
+    (accounts/chain.py)."""
 
     application = models.ForeignKey(
         Application, verbose_name=_("申请"), on_delete=models.CASCADE, related_name="decisions"
@@ -213,7 +215,7 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT,
         related_name="+",
     )  # fmt: skip
-    decided_at = models.DateTimeField(_("审批时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("审批时间"), default=inserted_now, editable=False)
 
     class Meta:
         verbose_name = _("审批记录")
@@ -231,8 +233,9 @@ class Decision(models.Model):
         return f"{self.get_level_display()} {'✓' if self.approved else '✗'}"
 
 
-class ApplicationStatusChange(models.Model):
-    """One step of an application's life: who, when, from, to and why."""
+class ApplicationStatusChange(Chained):
+    """One step of an application's life: who, when, from, to and why.
+    Chained (accounts/chain.py)."""
 
     application = models.ForeignKey(
         Application,

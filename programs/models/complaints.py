@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.append_only import append_only
+from accounts.chain import Chained
 from accounts.models import Unit
 from cases.models import Household, IntakeNotice
 
@@ -173,9 +174,10 @@ class Complaint(models.Model):
         return self.closed_on <= self.deadline
 
 
-class ComplaintChange(models.Model):
+class ComplaintChange(Chained):
     """One step of a complaint: a status move or a change of owner; who,
-    when, from, to and why."""
+    when, from, to and why. Chained like the other status histories
+    (accounts/chain.py)."""
 
     complaint = models.ForeignKey(
         Complaint, verbose_name=_("投诉"), on_delete=models.PROTECT, related_name="changes"

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.append_only import append_only
+from accounts.chain import Chained, inserted_now
 from accounts.i18n import EnglishNamed, name_en_field
 from accounts.models import Unit
 from accounts.money import money_field
@@ -235,7 +236,9 @@ class Claim(models.Model):
         return f"{self.member} {self.category} {self.amount}"
 
 
-class ClaimVote(models.Model):
+class ClaimVote(Chained):
+    """One committee member's vote on a claim. Chained (accounts/chain.py)."""
+
     claim = models.ForeignKey(
         Claim, verbose_name=_("互助申请"), on_delete=models.CASCADE, related_name="votes"
     )
@@ -245,7 +248,7 @@ class ClaimVote(models.Model):
     )  # fmt: skip
     approve = models.BooleanField(_("同意"))
     note = models.CharField(_("意见"), max_length=300, blank=True)
-    voted_at = models.DateTimeField(_("表决时间"), auto_now_add=True)
+    voted_at = models.DateTimeField(_("表决时间"), default=inserted_now, editable=False)
 
     class Meta:
         verbose_name = _("委员会表决")

@@ -32,6 +32,7 @@ from programs.models import (
     StandardAmount,
 )
 from programs.selectors.money import household_money
+from tests.accounts.chain_support import verify
 
 S = ApplicationStatus
 MODELS = (
@@ -67,6 +68,15 @@ def test_second_run_creates_nothing_and_no_fund_is_negative(seeded):
     assert Fund.objects.count() == 4
     for fund in Fund.objects.all():
         assert balance_of(fund) >= 0, fund
+
+
+@pytest.mark.django_db
+def test_the_demo_data_is_hash_chained_and_verifies(seeded):
+    """Everything the demo writes (files, applications, decisions, ledger,
+    audit trail) went through the chains: audit_verify passes."""
+    passed, output = verify()
+    assert passed, output
+    assert "funds.ledgerentry：0 行" not in output
 
 
 @pytest.mark.django_db
