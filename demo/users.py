@@ -31,11 +31,13 @@ USERS = [
     DemoUser("demo_admin", "方正", Role.ADMIN, CITY[0]),
 ]
 # The city union's chair approves above the county's limits (and sits on the
-# mutual-aid committee); its finance officer keeps the city's funds. Added by
-# `seed_demo_money`.
+# mutual-aid committee); its finance officer keeps the city's funds; a second
+# 金水区 caseworker, who drafts nothing, calls and visits paid households
+# (回访核实). Added by `seed_demo_money`.
 MONEY_USERS = [
     DemoUser("demo_chair_city", "高建华", Role.CHAIR, CITY[0]),
     DemoUser("demo_finance_city", "孙丽萍", Role.FINANCE, CITY[0]),
+    DemoUser("demo_verifier", "王晓燕", Role.CASEWORKER, COUNTY),
 ]
 # What the demo administrator may edit in the Django admin. Deliberately not
 # a superuser: household files stay out of its reach there.

@@ -40,6 +40,7 @@ class MoneyDemo:
     finance: User  # the county finance officer pays
     city_chair: User  # decides above the county's limits
     city_finance: User  # keeps the city's funds
+    verifier: User  # the county caseworker who calls paid households back
     # The county's filed households not yet used by a demo application.
     pool: list[Household] = field(default_factory=list)
     funds: dict[str, Fund] = field(default_factory=dict)

@@ -9,6 +9,7 @@ from programs.models import Application
 
 from .aid import living_and_medical, waiting_today
 from .batches import festival, school
+from .integrity import chair_recuses, complaints_received, verification_calls
 from .loans import loans_create
 from .mutual import mutual_aid
 from .state import MIN_HOUSEHOLDS, MoneyDemo
@@ -37,7 +38,8 @@ def year_done(demo: MoneyDemo) -> bool:
 
 def year_of_work(demo: MoneyDemo) -> None:
     """Batches, single applications, loans and mutual aid through the year,
-    then the work waiting today."""
+    the batches' households called back, then the work waiting today, the
+    complaints received and a chair's recusal."""
     assert demo.sick is not None
     demo.pool = [h for h in demo.pool if h.pk != demo.sick.pk]
     festival(demo)
@@ -45,4 +47,7 @@ def year_of_work(demo: MoneyDemo) -> None:
     loans_create(demo)
     mutual_aid(demo)
     school(demo)
+    verification_calls(demo)
     waiting_today(demo)
+    complaints_received(demo)
+    chair_recuses(demo)

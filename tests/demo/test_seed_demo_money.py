@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from accounts.models import AuditEvent, Membership, User
+from cases.models import KinRegistration, KinRelative
 from funds.models import Fund, LedgerEntry
 from funds.services import balance_of
 from programs.models import (
@@ -19,6 +20,9 @@ from programs.models import (
     Batch,
     Claim,
     ClaimVote,
+    Complaint,
+    ComplaintChange,
+    ConflictFlag,
     Cooperative,
     CoopMember,
     Decision,
@@ -30,6 +34,9 @@ from programs.models import (
     Program,
     Repayment,
     StandardAmount,
+    VerificationCase,
+    VerificationLine,
+    VerificationSample,
 )
 from programs.selectors.money import household_money
 from tests.accounts.chain_support import verify
@@ -38,7 +45,8 @@ S = ApplicationStatus
 MODELS = (
     User, Membership, AuditEvent, Fund, LedgerEntry, Program, StandardAmount, ApprovalThreshold,
     Application, Decision, Batch, PaymentBatch, AidPayment, Loan, Installment, Repayment,
-    Cooperative, CoopMember, Premium, Claim, ClaimVote,
+    Cooperative, CoopMember, Premium, Claim, ClaimVote, VerificationSample, VerificationLine,
+    VerificationCase, Complaint, ComplaintChange, ConflictFlag, KinRegistration, KinRelative,
 )  # fmt: skip
 
 

@@ -5,7 +5,10 @@ Run after `seed_demo`. Creates the programs of 郑州市总工会 (送温暖, �
 donation drive for one sick child, a mutual-aid cooperative, and a year of
 activity in 金水区: campaign batches, single applications in every state,
 bank and cash payments, one reversal, two loans (one in arrears) and
-mutual-aid premiums and claims (`demo.money`).
+mutual-aid premiums and claims; payment verification (回访) with open and
+settled problems, complaints (one overdue, one about a named cadre) and a
+chair who registers a relative and recuses (回避) from that household's
+application (`demo.money`).
 
 Every application, decision, payment, repayment and premium goes through
 the services, so the separation of duties, the caps, the locks and the
@@ -73,6 +76,7 @@ class Command(BaseCommand):
                 finance=found["demo_finance"],
                 city_chair=extra["demo_chair_city"][0],
                 city_finance=extra["demo_finance_city"][0],
+                verifier=extra["demo_verifier"][0],
             )
             demo.pool = households_pool(demo)
             funds_ensure(demo)
