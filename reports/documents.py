@@ -45,7 +45,13 @@ def one_snapshot() -> Iterator[None]:
     On PostgreSQL the document is read in one REPEATABLE READ transaction,
     on the read replica when there is one (the export is still recorded on
     the primary). SQLite (development only) is left alone: there a long
-    read transaction would hold off every payment until the file is written."""
+    read transaction would hold off every payment until the file is written.
+
+    Nothing is written inside it: the audit trail is a hash chain whose head
+    other writers move, and PostgreSQL refuses a REPEATABLE READ transaction
+    that writes a row changed since it began (a serialization failure). A
+    document is drawn in the snapshot (`draw`) and its export recorded after
+    it (`export_record`)."""
     with reading_from_replica() as alias:
         connection = connections[alias]
         if connection.vendor != "postgresql" or connection.in_atomic_block:
@@ -62,16 +68,19 @@ def in_background(document: Document, fmt: str) -> bool:
     return document.rows > limit
 
 
-def produce(
-    *,
-    user: User,
-    document: Document,
-    fmt: str,
-    archive: bool = False,
-    progress: Progress | None = None,
+def draw(
+    document: Document, fmt: str, *, archive: bool = False, progress: Progress | None = None
 ) -> Output:
-    """Draw the document and record the export (who, what, which format)."""
     content = render(document, fmt, archive=archive and fmt == PDF, progress=progress)
+    return Output(
+        filename=f"{document.filename}.{fmt}",
+        content=content,
+        content_type=CONTENT_TYPES[fmt],
+        rows=document.rows,
+    )
+
+
+def export_record(*, user: User, document: Document, fmt: str, archive: bool = False) -> None:
     changes: dict[str, Any] = {
         "format": [None, fmt + ("/a-3b" if archive and fmt == PDF else "")],
         "document": [None, document.number],
@@ -84,12 +93,6 @@ def produce(
         obj=document.obj,
         unit=document.unit,
         changes=changes,
-    )
-    return Output(
-        filename=f"{document.filename}.{fmt}",
-        content=content,
-        content_type=CONTENT_TYPES[fmt],
-        rows=document.rows,
     )
 
 
@@ -119,16 +122,12 @@ def document_job(job: Job, progress: Progress) -> JobOutput:
     options = generator.options(user, target, query)
     if not options.is_valid():
         raise ValueError(" ".join(str(m) for e in options.errors.values() for m in e))
+    archive = bool(params["archive"])
     with one_snapshot():
         document = generator.build(user, target, options.cleaned_data)
         progress(0, document.rows)
-        output = produce(
-            user=user,
-            document=document,
-            fmt=fmt,
-            archive=bool(params["archive"]),
-            progress=progress,
-        )
+        output = draw(document, fmt, archive=archive, progress=progress)
+    export_record(user=user, document=document, fmt=fmt, archive=archive)
     return JobOutput(
         filename=output.filename,
         content=output.content,

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.scoping import has_action
 
-from ..documents import Output, in_background, job_params, one_snapshot, produce
+from ..documents import Output, draw, export_record, in_background, job_params, one_snapshot
 from ..generators import REGISTRY
 from ..generators.base import PDF, XLSX, Generator
 from ..jobs import job_start
@@ -120,8 +120,10 @@ def document(request: HttpRequest, report: str, pk: int | None = None) -> HttpRe
     with one_snapshot():
         doc = generator.build(user, target, options.cleaned_data)
         background = in_background(doc, fmt)
-        output = None if background else produce(user=user, document=doc, fmt=fmt, archive=archive)
+        output = None if background else draw(doc, fmt, archive=archive)
     if output is not None:
+        # After the snapshot, which writes nothing (reports.documents.one_snapshot).
+        export_record(user=user, document=doc, fmt=fmt, archive=archive)
         filename = _file_name(output, doc.title, doc.number)
         return _file_response(output, filename, inline=fmt == PDF)
     chosen = {k: v for k, v in query.lists() if k not in FILE_KEYS}

@@ -16,8 +16,8 @@ from accounts.models import AuditEvent, ChainDigest, Redaction
 from cases import clock
 from cases.models import StatusChange
 from funds.models import LedgerEntry
-from programs.models import ApplicationStatusChange, ClaimVote, Decision
-from programs.services import applications, mutual
+from programs.models import ApplicationStatusChange, ClaimVote, ComplaintChange, Decision
+from programs.services import applications, complaints, mutual
 from tests.programs.conftest import cathy, festival, filed, fund, tier  # noqa: F401
 from tests.programs.test_mutual import (  # noqa: F401
     coop,
@@ -34,7 +34,15 @@ pytestmark = [
     pytest.mark.django_db,
 ]
 
-PROTECTED = [AuditEvent, StatusChange, ApplicationStatusChange, Decision, ClaimVote, LedgerEntry]
+PROTECTED = [
+    AuditEvent,
+    StatusChange,
+    ApplicationStatusChange,
+    Decision,
+    ClaimVote,
+    LedgerEntry,
+    ComplaintChange,
+]
 
 
 @pytest.fixture
@@ -53,8 +61,12 @@ def rows(alice, carol, dave, units, festival, fund, paid_member):  # noqa: F811
         at=clock.now(),
         reason="公示",
     )
+    complaint = complaints.complaint_record(
+        actor=alice, target=household, category="amount", channel="phone", content="补助少发"
+    )
     return {
         AuditEvent: audit_record(actor=alice, action="household.view", obj=household),
+        ComplaintChange: complaint.changes.get(),
         StatusChange: change,
         ApplicationStatusChange: app.status_changes.last(),
         Decision: app.decisions.get(),
@@ -72,6 +84,7 @@ def _column(model: type[Model]) -> str:
         Decision: "note",
         ClaimVote: "note",
         LedgerEntry: "memo",
+        ComplaintChange: "reason",
     }[model]
 
 
