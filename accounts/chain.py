@@ -343,8 +343,7 @@ def chain_backfill(model: Any, head_model: Any, *, using: str, chunk: int = 5000
         chain=chain, defaults={"seq": 0, "hash": GENESIS}
     )
     seq, prev = head.seq, head.hash
-    names = [name for name, _form in content_fields(model)]
-    forms = content_fields(model)
+    names = content_names(model)
     linked = 0
     while True:
         rows = list(
@@ -356,7 +355,8 @@ def chain_backfill(model: Any, head_model: Any, *, using: str, chunk: int = 5000
         if not rows:
             break
         for values in rows:
-            content = {name: form(v) for (name, form), v in zip(forms, values, strict=True)}
+            # The verifier's own reading of a stored row (NULLs left out).
+            content = values_content(model, values)
             seq += 1
             digest = content_digest(content)
             prev = link_hash(chain, seq, prev, digest)

@@ -300,6 +300,18 @@ def check_verifier(actor: User, line: VerificationLine) -> None:
         raise PermissionDenied(_("参加表决该互助申请的委员会成员不能回访核实。"))
 
 
+def _hands(payment: AidPayment) -> set[int]:
+    """Everyone who had a hand in a payment: its payer, the application's
+    drafter, its approvers and, for a mutual-aid claim, the voters."""
+    application = payment.application
+    hands = {payment.paid_by_id, application.drafted_by_id}
+    hands |= {d.actor_id for d in application.decisions.all()}
+    claim = getattr(application, "claim", None)
+    if claim is not None:
+        hands |= {v.voter_id for v in claim.votes.all()}
+    return hands
+
+
 def _application_of(line: VerificationLine) -> Application:
     return Application.objects.select_related("household").get(
         pk=AidPayment.objects.values_list("application_id", flat=True).get(pk=line.payment_id)
@@ -471,6 +483,10 @@ def verification_case_close(
     if not covers(actor, SETTLE, case.unit):
         raise PermissionDenied(
             _("只有 %(u)s 或其上级工会的主席可以办结该回访问题。") % {"u": case.unit}
+        )
+    if actor.pk in _hands(case.line.payment):
+        raise PermissionDenied(
+            _("起草、审批或发放这笔帮扶的人员不能办结它的回访问题，请由其他主席办结。")
         )
     if case.status == CaseStatus.CLOSED:
         raise ValidationError(_("该回访问题已办结。"))

@@ -5,15 +5,19 @@ rows (cases/services/retention.py). Each rewrite is recorded as a chained
 Redaction (the row's digest before and after), so `audit_verify` passes
 afterwards; a row changed later, or changed without a record, is named."""
 
+import pgtrigger
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
-from accounts.chain import chain_verify
-from accounts.models import AuditEvent, Redaction
+from accounts.audit import audit_record
+from accounts.chain import chain_backfill, chain_verify
+from accounts.chain_check import GENESIS
+from accounts.models import AuditEvent, ChainHead, Redaction
 from cases.models import StatusChange
 from funds.models import LedgerEntry
 from programs.models import Decision
-from tests.accounts.chain_support import raw_sql, verify, verify_fails_at
+from tests.accounts.chain_support import _trigger_uri, raw_sql, verify, verify_fails_at
 from tests.cases.test_retention import lived  # noqa: F401
 from tests.programs.conftest import cathy, festival, fund, tier  # noqa: F401
 from tests.programs.test_mutual import coop, fang, mutual_fund  # noqa: F401
@@ -58,3 +62,30 @@ def test_an_edit_made_to_look_like_the_sweep_is_named(lived):  # noqa: F811
     verify_fails_at(Decision, decision.chain_seq, decision.pk)
     assert chain_verify(StatusChange).finding is None
     assert chain_verify(AuditEvent).finding is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+def test_rows_written_before_the_chains_are_linked_by_the_backfill(units):
+    """What the migration does on a database that already holds a trail:
+    rows with no chain columns (the NOT NULL dropped here, in the test's
+    transaction, as before the migration) are linked in id order and verify,
+    NULL columns included."""
+    # The table name comes from the model, not from input.
+    table = AuditEvent._meta.db_table
+    unlinked = f"UPDATE {table} SET chain_seq = NULL, chain_digest = '', chain_hash = ''"  # noqa: S608
+    with connection.cursor() as cursor:
+        # The fixtures' deferred foreign-key checks run first: PostgreSQL
+        # alters no table with checks pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE {table} ALTER COLUMN chain_seq DROP NOT NULL")
+    events = [
+        audit_record(actor=None, action="household.update", unit=units["a"]),
+        audit_record(actor=None, action="household.view", unit=None, changes={"n": [1, 2]}),
+    ]
+    raw_sql(AuditEvent, unlinked, [])
+    ChainHead.objects.filter(chain="accounts.auditevent").update(seq=0, hash=GENESIS)
+    with pgtrigger.ignore(_trigger_uri(AuditEvent)):
+        linked = chain_backfill(AuditEvent, ChainHead, using="default")
+    assert linked == AuditEvent.objects.count() >= len(events)
+    assert chain_verify(AuditEvent).finding is None
+    assert AuditEvent.objects.get(pk=events[0].pk).chain_seq == linked - 1

@@ -5,7 +5,8 @@ union, cases by the union above the household's (for its chairs). The walk
 household is 郑州纺织厂工会's (under county A): county A's caseworker alice
 verifies its line, its chair carol settles its case (county A is the union
 above), and county B's bob and ben get 404. The payment was drafted by carol
-and paid by dave, so alice had no hand in it."""
+and paid by dave, so alice had no hand in it; for the case, alice drafted
+it, so carol had none."""
 
 from typing import Any
 
@@ -48,6 +49,9 @@ def _line(household: Household) -> VerificationLine:
 
 def _case(household: Household) -> VerificationCase:
     line = _line(household)
+    # carol settles the case: she may not have drafted the aid (alice did).
+    alice = User.objects.get(username="alice")
+    Application.objects.filter(pk=line.payment.application_id).update(drafted_by=alice)
     VerificationLine.objects.filter(pk=line.pk).update(
         outcome="none",
         channel="phone",

@@ -353,6 +353,30 @@ def test_a_case_needs_a_resolution_and_the_right_chair(open_case, cathy, carol, 
     assert open_case.status == CaseStatus.OPEN
 
 
+def test_a_chair_who_approved_the_payment_may_not_close_its_case(
+    alice, cathy, dave, festival, fund, household, units
+):
+    """Separation of duties holds for the case too: the chair above who
+    approved the aid does not judge whether it arrived."""
+    app = applications.application_draft(actor=alice, household=household, program=festival)
+    applications.application_decide(actor=cathy, application=app, approve=True)
+    app.refresh_from_db()
+    paid_batch(dave, fund, [app])
+    verification.verification_record(
+        actor=amy(units["a"]),
+        line=VerificationLine.objects.get(),
+        outcome="partial",
+        amount_received="100",
+        channel="phone",
+        note="只收到一百元",
+    )
+    case = VerificationCase.objects.get()
+    with pytest.raises(PermissionDenied, match="不能办结"):
+        verification.verification_case_close(actor=cathy, case=case, resolution="已核")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN and case.resolution == ""
+
+
 # -- The monthly draw -----------------------------------------------------------------
 
 
