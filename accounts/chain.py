@@ -20,7 +20,11 @@ Linking takes the chain's head row (`ChainHead`, the last seq and hash)
 with SELECT … FOR UPDATE in the inserting transaction, so two writers
 cannot give out one seq or fork the chain. All heads are locked at once in
 a fixed order, so two transactions that write to several chains (a payment
-writes the ledger and the audit trail) cannot deadlock on them. The row's id
+writes the ledger and the audit trail) cannot deadlock on them. Services
+lock their own rows with FOR NO KEY UPDATE (`select_for_update(no_key=True)`),
+never FOR UPDATE: PostgreSQL checks a foreign key at commit with FOR KEY
+SHARE on the row it points to, and a transaction already holding the heads
+must not wait there for one that is waiting for the heads. The row's id
 is taken before the insert (the table's sequence on PostgreSQL, SQLite's
 AUTOINCREMENT counter) because the digest covers it. Linking adds two
 queries to each insert call (a save(), or a bulk_create of any number of
@@ -324,7 +328,7 @@ class ChainStream:
         with transaction.atomic(using=self.using):
             head, _created = (
                 ChainHead.objects.using(self.using)
-                .select_for_update()
+                .select_for_update(no_key=True)
                 .get_or_create(chain=chain, defaults={"seq": 0, "hash": GENESIS})
             )
             if head.seq != self.saved_seq:
@@ -545,7 +549,7 @@ def digests_record(*, day: datetime.date | None = None) -> list[Any]:
         # once write one set of rows, and no chain moves while it is read.
         heads = {
             chain: (seq, hash_)
-            for chain, seq, hash_ in ChainHead.objects.select_for_update()
+            for chain, seq, hash_ in ChainHead.objects.select_for_update(no_key=True)
             .order_by("chain")
             .values_list("chain", "seq", "hash")
         }

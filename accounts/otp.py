@@ -113,7 +113,7 @@ def otp_enrol_start(*, actor: User) -> TOTPDevice:
 def otp_enrol_confirm(*, actor: User, device: TOTPDevice, token: str) -> list[str] | None:
     """Confirm the phone with a code it shows; returns the new recovery codes,
     or None when the code is wrong (nothing is confirmed then)."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=actor)
+    device = TOTPDevice.objects.select_for_update(no_key=True).get(pk=device.pk, user=actor)
     if device.confirmed or not device.verify_token(_digits(token)):
         return None
     # One app per person: an older confirmed one (there is none unless an

@@ -199,7 +199,9 @@ def _number_files(rows: list[HouseholdRows]) -> None:
     codes = dict(Unit.objects.filter(pk__in={k[0] for k in wanted}).values_list("pk", "code"))
     for (unit_id, year), households in sorted(wanted.items()):
         FileNumberCounter.objects.get_or_create(unit_id=unit_id, year=year)
-        counter = FileNumberCounter.objects.select_for_update().get(unit_id=unit_id, year=year)
+        counter = FileNumberCounter.objects.select_for_update(no_key=True).get(
+            unit_id=unit_id, year=year
+        )
         for h in sorted(households, key=lambda x: x.filed_on or datetime.date.min):
             counter.last += 1
             h.file_number = f"{codes[unit_id]}-{year}-{counter.last:04d}"

@@ -85,7 +85,11 @@ def _text(value: Any, field: str, limit: int) -> str:
 
 
 def _locked(fund: Fund) -> Fund:
-    return Fund.objects.select_for_update(of=("self",)).select_related("unit").get(pk=fund.pk)
+    return (
+        Fund.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("unit")
+        .get(pk=fund.pk)
+    )
 
 
 def _existing(reference: str | None) -> LedgerEntry | None:

@@ -125,7 +125,7 @@ def claim_check(*, actor: User, check: Job, kinds: Collection[str]) -> Job:
     """The check job, locked and marked as confirmed: once, only if it found
     nothing wrong, only by the person who uploaded the file."""
     with transaction.atomic():
-        locked = Job.objects.select_for_update().get(pk=check.pk)
+        locked = Job.objects.select_for_update(no_key=True).get(pk=check.pk)
         if locked.created_by_id != actor.pk or locked.kind not in kinds:
             raise PermissionDenied
         if locked.status != JobStatus.DONE:

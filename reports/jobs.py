@@ -155,7 +155,7 @@ def _record_success(job: Job, output: JobOutput) -> bool:
     """Store the result if this run still holds the job; False (and nothing
     stored) when the job was marked failed, retried or finished meanwhile."""
     with transaction.atomic():
-        if Job.objects.select_for_update().filter(_current(job)).first() is None:
+        if Job.objects.select_for_update(no_key=True).filter(_current(job)).first() is None:
             log.warning("job %s attempt %s: result discarded, job moved on", job.pk, job.attempt)
             return False
         if output.content:
@@ -302,7 +302,7 @@ def job_run_now(*, actor: User, kind: str, title: str, params: dict[str, Any]) -
 def job_retry(*, actor: User, job: Job) -> Job:
     """Start a failed job again, for the person who started it. The job
     function asks for the person's access again when it runs."""
-    locked = Job.objects.select_for_update().get(pk=job.pk)
+    locked = Job.objects.select_for_update(no_key=True).get(pk=job.pk)
     if locked.created_by_id != actor.pk:
         raise PermissionDenied
     if locked.status != JobStatus.FAILED:

@@ -197,7 +197,7 @@ def build_snapshot(
         try:
             with transaction.atomic():
                 current = (
-                    StatisticsSnapshot.objects.select_for_update()
+                    StatisticsSnapshot.objects.select_for_update(no_key=True)
                     .filter(**_scope_filter(scope, lang))
                     .first()
                 )

@@ -54,7 +54,7 @@ def api_token_create(*, actor: User, user: User, name: str) -> tuple[ApiToken, s
     if len(name) > NAME_MAX:
         raise ValidationError({"name": _("用途最多 %(n)d 个字。") % {"n": NAME_MAX}})
     # Lock the owner's row: two clicks at once cannot pass the limit together.
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_ACTIVE:
         raise ValidationError(
             {
@@ -78,7 +78,7 @@ def api_token_create(*, actor: User, user: User, name: str) -> tuple[ApiToken, s
 @transaction.atomic
 def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     """Stop a token at once; revoking it again changes nothing."""
-    token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    token = ApiToken.objects.select_for_update(no_key=True).select_related("user").get(pk=token.pk)
     if not may_manage(actor, token.user):
         raise PermissionDenied(_("只能撤销自己的 API 令牌。"))
     if token.revoked_at is not None:

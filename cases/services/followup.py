@@ -231,7 +231,9 @@ def helper_person_update(
 ) -> HelperPerson:
     """Correct a roster entry. Its pairings follow a changed login, so
     "my households" shows them to the new one."""
-    person = HelperPerson.objects.select_for_update().select_related("unit").get(pk=person.pk)
+    person = (
+        HelperPerson.objects.select_for_update(no_key=True).select_related("unit").get(pk=person.pk)
+    )
     _check_roster_worker(actor, person.unit)
     before = _roster_snapshot(person)
     # Fields the caller leaves out keep their values.
@@ -262,7 +264,9 @@ def helper_person_set_active(*, actor: User, person: HelperPerson, active: bool)
     """Take someone off the roster (or back on). Someone still paired with a
     household stays until those pairings are ended: a household must never
     lose a helper without a recorded end."""
-    person = HelperPerson.objects.select_for_update().select_related("unit").get(pk=person.pk)
+    person = (
+        HelperPerson.objects.select_for_update(no_key=True).select_related("unit").get(pk=person.pk)
+    )
     _check_roster_worker(actor, person.unit)
     if person.is_active == active:
         return person
@@ -331,7 +335,9 @@ def helper_assign(
             }
         )
     # Locked so two people adding helpers at once cannot both take the last place.
-    active = list(Helper.objects.select_for_update().filter(household=household, end_on=None))
+    active = list(
+        Helper.objects.select_for_update(no_key=True).filter(household=household, end_on=None)
+    )
     if any(
         h.person_id == person.pk or (person.user_id and h.user_id == person.user_id) for h in active
     ):
@@ -378,7 +384,9 @@ def helper_end(*, actor: User, helper: Helper, end_on: datetime.date, reason: st
     helper becomes first, so a household with helpers always has one."""
     household = household_lock(helper.household)
     _check_worker(actor, household)
-    helper = Helper.objects.select_for_update().select_related("person").get(pk=helper.pk)
+    helper = (
+        Helper.objects.select_for_update(no_key=True).select_related("person").get(pk=helper.pk)
+    )
     if helper.end_on is not None:
         raise ValidationError(_("该帮扶人的帮扶已于 %(d)s 结束。") % {"d": helper.end_on})
     reason = (reason or "").strip()
@@ -402,7 +410,7 @@ def helper_end(*, actor: User, helper: Helper, end_on: datetime.date, reason: st
     }
     if was_first:
         successor = (
-            Helper.objects.select_for_update()
+            Helper.objects.select_for_update(no_key=True)
             .filter(household=household, end_on=None)
             .order_by("start_on", "id")
             .select_related("person")
@@ -488,7 +496,7 @@ def visit_log(
         if not covers(actor, "household.edit", household.unit):
             raise PermissionDenied(_("只有本工会的经办人或主席可以代帮扶人登记走访。"))
         pairing = (
-            Helper.objects.select_for_update()
+            Helper.objects.select_for_update(no_key=True)
             .filter(household=household, person=on_behalf_of, end_on=None)
             .first()
         )
@@ -541,7 +549,7 @@ def visit_log(
             changes={"on_behalf_of": [None, str(on_behalf_of)]},
         )
     own = pairing or (
-        Helper.objects.select_for_update()
+        Helper.objects.select_for_update(no_key=True)
         .filter(household=household, user=actor, end_on=None)
         .first()
     )

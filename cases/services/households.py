@@ -179,7 +179,7 @@ def household_update(
     members: list[dict[str, Any]] | None = None,
     delete_member_ids: list[int] | None = None,
 ) -> Household:
-    household = Household.objects.select_for_update().get(pk=household.pk)
+    household = Household.objects.select_for_update(no_key=True).get(pk=household.pk)
     _check_scope(actor, household.unit)
     if unit is not None and unit.pk != household.unit_id:
         _check_scope(actor, unit)

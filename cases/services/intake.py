@@ -95,7 +95,7 @@ def allowed_moves(household: Household) -> dict[str, str]:
 def household_lock(household: Household) -> Household:
     # of=("self",): lock the household only. A bare FOR UPDATE over the join
     # would lock its union's row too and queue every case of that union.
-    locked = Household.objects.select_for_update(of=("self",)).select_related("unit")
+    locked = Household.objects.select_for_update(no_key=True, of=("self",)).select_related("unit")
     return locked.get(pk=household.pk)
 
 
@@ -541,7 +541,7 @@ def notice_create(
     chosen = notice_candidates(unit=unit, tiers=tiers, households=households, exclude=exclude)
     # of=("self",): lock the households only, not their union's row.
     locked = list(
-        chosen.select_for_update(of=("self",))
+        chosen.select_for_update(no_key=True, of=("self",))
         .order_by("pk")
         .values_list("pk", "name", "unit_id", "submitted_by_id")
     )
@@ -681,7 +681,7 @@ def objection_resolve(
     *, actor: User, objection: Objection, outcome: str, resolution: str
 ) -> Objection:
     """Upheld: the case goes back to evaluation. Dismissed: a reason is kept."""
-    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    objection = Objection.objects.select_for_update(no_key=True).get(pk=objection.pk)
     household = household_lock(objection.household)
     check_actor(actor, household, CHAIR)
     if objection.outcome != ObjectionOutcome.OPEN:
@@ -728,7 +728,7 @@ def _next_file_number(unit: Unit, year: int) -> str:
             FileNumberCounter.objects.get_or_create(unit=unit, year=year)
     except IntegrityError:
         pass  # someone else created it first; it exists now
-    counter = FileNumberCounter.objects.select_for_update().get(unit=unit, year=year)
+    counter = FileNumberCounter.objects.select_for_update(no_key=True).get(unit=unit, year=year)
     # A register brought in (建档迁移) may already hold numbers in this
     # pattern: carry on after the highest of them, and never hand out a
     # number the union already has in whatever spelling.

@@ -42,7 +42,7 @@ def kin_register(*, actor: User, id_number: str, address: str, phone: str) -> Ki
     digest = id_digest(number)
     if KinRelative.objects.filter(user=actor, id_digest=digest).exists():
         raise ValidationError({"id_number": _("该身份证号已登记为您的亲属。")})
-    entry = KinRegistration.objects.select_for_update().filter(user=actor).first()
+    entry = KinRegistration.objects.select_for_update(no_key=True).filter(user=actor).first()
     before = (entry.id_masked, entry.address) if entry else ("", "")
     if entry is None:
         entry = KinRegistration(user=actor)
@@ -79,7 +79,7 @@ def kin_relative_add(*, actor: User, relation: str, name: str, id_number: str) -
     number = _number(id_number, "id_number")
     digest = id_digest(number)
     # Locks the user's row: two adds at once count one after the other.
-    User.objects.select_for_update().filter(pk=actor.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=actor.pk).first()
     if KinRegistration.objects.filter(user=actor, id_digest=digest).exists():
         raise ValidationError({"id_number": _("这是您本人的身份证号，不需要登记为亲属。")})
     if KinRelative.objects.filter(user=actor).count() >= MAX_RELATIVES:
@@ -111,7 +111,7 @@ def kin_relative_remove(*, actor: User, relative_id: Any) -> None:
         pk = int(relative_id)
     except (TypeError, ValueError):
         pk = 0
-    relative = KinRelative.objects.select_for_update().filter(user=actor, pk=pk).first()
+    relative = KinRelative.objects.select_for_update(no_key=True).filter(user=actor, pk=pk).first()
     if relative is None:
         raise ValidationError({"relative": _("未找到该亲属登记，请刷新页面后重试。")})
     relative.delete()

@@ -100,7 +100,7 @@ def review_round_start(
     if year < 2000 or year > this_year:
         raise ValidationError({"year": _("年度应在 2000 年至 %(y)s 年之间。") % {"y": this_year}})
     # Serialises two chairs starting the same unit's round at the same moment.
-    Unit.objects.select_for_update().get(pk=unit.pk)
+    Unit.objects.select_for_update(no_key=True).get(pk=unit.pk)
     if ReviewRound.objects.filter(unit=unit, year=year).exists():
         raise ValidationError(
             {"year": _("“%(u)s” %(y)s 年度的年审已经发起。") % {"u": unit.name, "y": year}}
@@ -160,7 +160,7 @@ def review_item_record(
     """Record one household's review. The caseworker updates the file itself
     through the edit page or a new means test; this keeps what was found."""
     item = (
-        ReviewItem.objects.select_for_update()
+        ReviewItem.objects.select_for_update(no_key=True)
         .select_related("round", "household__unit")
         .get(pk=item.pk)
     )
@@ -313,7 +313,9 @@ def monthly_income_record(
     standard = standard_for(household.unit, month_end(month))
     amount = standard.amount if standard is not None else None
     above = amount is not None and per_capita > amount
-    income = MonthlyIncome.objects.select_for_update().filter(household=household, month=month)
+    income = MonthlyIncome.objects.select_for_update(no_key=True).filter(
+        household=household, month=month
+    )
     existing = income.first()
     before = None
     if existing is None:
@@ -353,7 +355,9 @@ def exit_flag_dismiss(*, actor: User, household: Household, reason: str) -> Hous
     if household.exit_flagged_on is None:
         raise ValidationError(_("该家庭没有待处理的脱困提示。"))
     latest = (
-        MonthlyIncome.objects.select_for_update().filter(household=household).order_by("-month")
+        MonthlyIncome.objects.select_for_update(no_key=True)
+        .filter(household=household)
+        .order_by("-month")
     ).first()
     if latest is not None:
         latest.run_dismissed = True
@@ -424,7 +428,7 @@ def household_exit(
         reason=_("%(kind)s：%(reason)s") % {"kind": label, "reason": reason},
         action="household.exit",
     )
-    for helper in Helper.objects.select_for_update().filter(
+    for helper in Helper.objects.select_for_update(no_key=True).filter(
         household=household, end_on__isnull=True
     ):
         helper.end_on = max(exited_on, helper.start_on)

@@ -377,7 +377,7 @@ def household_anonymise(*, actor: User | None, household: Household) -> Anonymis
     visits, notes and files), and remove its people from the append-only
     records about it. Running it again on the same file does nothing.
     `actor` is None when the system's daily sweep does it."""
-    household = Household.objects.select_for_update().get(pk=household.pk)
+    household = Household.objects.select_for_update(no_key=True).get(pk=household.pk)
     if is_anonymised(household):
         return Anonymised(household.pk, {})
     if household.status != HouseholdStatus.EXITED or household.retention_until is None:

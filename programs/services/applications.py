@@ -406,7 +406,7 @@ def _application_by_key(actor: User, client_key: uuid.UUID) -> Application | Non
 
 def application_lock(application: Application) -> Application:
     return (
-        Application.objects.select_for_update(of=("self",))
+        Application.objects.select_for_update(no_key=True, of=("self",))
         .select_related("household__unit__parent", "program", "batch")
         .get(pk=application.pk)
     )

@@ -191,7 +191,11 @@ def batch_line_remove(*, actor: User, application: Application, reason: str = ""
 
 
 def _lock(batch: Batch) -> Batch:
-    return Batch.objects.select_for_update(of=("self",)).select_related("unit").get(pk=batch.pk)
+    return (
+        Batch.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("unit")
+        .get(pk=batch.pk)
+    )
 
 
 @transaction.atomic
@@ -269,7 +273,7 @@ def _batch_decide(
     if lines is not None:
         qs = qs.filter(pk__in=lines)
     pending = list(
-        qs.select_for_update(of=("self",))
+        qs.select_for_update(no_key=True, of=("self",))
         .select_related("household__unit__parent", "program")
         .prefetch_related("decisions")
         .order_by("pk")

@@ -273,7 +273,9 @@ def complaint_record(
 
 def complaint_lock(complaint: Complaint) -> Complaint:
     # of=("self",): the complaint only, not its union's row.
-    locked = Complaint.objects.select_for_update(of=("self",)).select_related("unit", "owner")
+    locked = Complaint.objects.select_for_update(no_key=True, of=("self",)).select_related(
+        "unit", "owner"
+    )
     return locked.get(pk=complaint.pk)
 
 

@@ -726,7 +726,7 @@ def _check(
         # Held to the end of the transaction: no payment in between can
         # spend what the running balance below counted on.
         fund_ids = sorted({r.fund.pk for r in checker.good_rows() if r.fund is not None})
-        list(Fund.objects.select_for_update().filter(pk__in=fund_ids).order_by("pk"))
+        list(Fund.objects.select_for_update(no_key=True).filter(pk__in=fund_ids).order_by("pk"))
     checker.duplicates()
     checker.balances()
     if progress is not None:

@@ -160,7 +160,7 @@ def loan_disburse(
 
 def loan_lock(loan: Loan) -> Loan:
     return (
-        Loan.objects.select_for_update(of=("self",))
+        Loan.objects.select_for_update(no_key=True, of=("self",))
         .select_related("household__unit", "fund__unit")
         .get(pk=loan.pk)
     )

@@ -353,7 +353,7 @@ def member_link(*, actor: User, member: CoopMember, link: bool) -> CoopMember:
 
 def _member_lock(member: CoopMember) -> CoopMember:
     return (
-        CoopMember.objects.select_for_update(of=("self",))
+        CoopMember.objects.select_for_update(no_key=True, of=("self",))
         .select_related("cooperative__unit", "cooperative__fund__unit", "unit", "household__unit")
         .get(pk=member.pk)
     )
@@ -594,7 +594,7 @@ def tally(committee: int, yes: int, no: int, abstaining: int = 0) -> str:
 
 def _claim_lock(claim: Claim) -> Claim:
     return (
-        Claim.objects.select_for_update(of=("self",))
+        Claim.objects.select_for_update(no_key=True, of=("self",))
         .select_related(
             "member__cooperative__program",
             "member__cooperative__fund__unit",

@@ -293,7 +293,7 @@ def _payment_batch_create(
     # first payment locks it): a single payment locks its application, then
     # the fund, so the two orders agree and cannot deadlock.
     chosen = list(
-        Application.objects.select_for_update(of=("self",))
+        Application.objects.select_for_update(no_key=True, of=("self",))
         .filter(pk__in=ids)
         .select_related("household__unit", "program")
         .order_by("pk")
@@ -381,7 +381,7 @@ def aid_payment_reverse(*, actor: User, payment: AidPayment, reason: str) -> Aid
     # The application first, as a payment locks it: then the fund.
     application = application_lock(Application(pk=application_id))
     payment = (
-        AidPayment.objects.select_for_update(of=("self",))
+        AidPayment.objects.select_for_update(no_key=True, of=("self",))
         .select_related("application__household__unit", "fund__unit", "entry")
         .get(pk=payment.pk)
     )

@@ -264,7 +264,7 @@ def sample_draw_month(
     with transaction.atomic():
         # The union's row serialises two draws of its month: the second
         # waits, then finds the first.
-        Unit.objects.select_for_update().filter(pk=unit.pk).first()
+        Unit.objects.select_for_update(no_key=True).filter(pk=unit.pk).first()
         existing = VerificationSample.objects.filter(
             unit=unit, kind=SampleKind.MONTH, month=month
         ).first()
@@ -323,7 +323,7 @@ def _locked(line: VerificationLine) -> VerificationLine:
     # verifier's commit re-reads the line, but PostgreSQL does not redo an
     # outer join to the verifier it set, so the verifier is read afterwards.
     return (
-        VerificationLine.objects.select_for_update(of=("self",))
+        VerificationLine.objects.select_for_update(no_key=True, of=("self",))
         .select_related("payment__application", "household__unit", "sample")
         .get(pk=line.pk)
     )
@@ -476,7 +476,7 @@ def verification_case_close(
     """The chair of the case's union records what was found and done, and
     closes it. A closed case stays closed."""
     case = (
-        VerificationCase.objects.select_for_update(of=("self",))
+        VerificationCase.objects.select_for_update(no_key=True, of=("self",))
         .select_related("unit", "line__household__unit")
         .get(pk=case.pk)
     )

@@ -272,7 +272,7 @@ def _process(job: Job, progress: Progress, *, dry_run: bool) -> JobOutput:
 
 @transaction.atomic
 def _write(actor: User, batch: CivilBatch, found: Plan, job: Job) -> None:
-    locked = CivilBatch.objects.select_for_update().get(pk=batch.pk)
+    locked = CivilBatch.objects.select_for_update(no_key=True).get(pk=batch.pk)
     moved = batch_move(locked, CivilBatchStatus.COMPARED)
     CivilLine.objects.bulk_update(
         found.lines,

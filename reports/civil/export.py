@@ -218,7 +218,7 @@ def civil_export_job(job: Job, progress: Progress) -> JobOutput:
     progress(len(households) // 2, len(households))
     filename = f"民政比对_{batch.unit.code}_{clock.today():%Y%m%d}_{batch.pk}.xlsx"
     with transaction.atomic():
-        locked = CivilBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = CivilBatch.objects.select_for_update(no_key=True).get(pk=batch.pk)
         refusal = batch_refusal(locked, CivilBatchStatus.EXPORTED)
         if refusal is not None:  # a retried run after the file was written
             return JobOutput(message=refusal, result={"batch": batch.pk})

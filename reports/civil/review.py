@@ -55,7 +55,7 @@ def suggestion_decide(
     *, actor: User, suggestion: CivilSuggestion, accept: bool, reason: str
 ) -> CivilSuggestion:
     locked = (
-        CivilSuggestion.objects.select_for_update(of=("self",))
+        CivilSuggestion.objects.select_for_update(no_key=True, of=("self",))
         .select_related("household__unit", "line", "tier_to", "member")
         .get(pk=suggestion.pk)
     )
