@@ -108,49 +108,48 @@ def _visible_text(page: Page) -> str:
     return page.evaluate("() => document.body.innerText")
 
 
+@pytest.mark.parametrize("role", ["alice", "carol", "dave", "erin", "frank"])
 def test_every_role_sees_english_on_every_menu_page(
-    browser: Browser, live_server, details, alice, carol, dave, erin, frank
+    browser: Browser, live_server, details, request, role
 ):
+    """One role per test, so the roles' walks share the test workers."""
+    user = request.getfixturevalue(role)
     name_the_lists()
     data = data_values()
     failures: dict[str, list[str]] = {}
     visited = 0
 
-    def check(role: str, page: Page) -> None:
+    def check(page: Page) -> None:
         nonlocal visited
         visited += 1
         found = chinese_left(_visible_text(page), data, allowed=[SWITCH_BACK])
         if found:
-            path = page.url.removeprefix(live_server.url)
-            failures[f"{role} {path}"] = found
+            failures[page.url.removeprefix(live_server.url)] = found
 
-    for user in (alice, carol, dave, erin, frank):
-        page = _sign_in(browser, live_server.url, user)
-        # The switch, as a person uses it: open ☰, tap “English”.
-        page.get_by_label("菜单").click()
-        page.get_by_role("navigation", name="站内导航").get_by_role(
-            "button", name="English"
-        ).click()
-        expect(page.locator("html")).to_have_attribute("lang", "en")
-        check(user.username, page)
+    page = _sign_in(browser, live_server.url, user)
+    # The switch, as a person uses it: open ☰, tap “English”.
+    page.get_by_label("菜单").click()
+    page.get_by_role("navigation", name="站内导航").get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    check(page)
 
-        links = page.locator("#main-menu nav a").evaluate_all(
-            "els => els.map(a => a.getAttribute('href'))"
-        )
-        assert len(links) >= 4, f"{user.username}: only {links} in the menu"
-        for href in links:
-            _open_menu(page)
-            page.locator(f'#main-menu nav a[href="{href}"]').click()
-            expect(page).to_have_url(re.compile(re.escape(href.split("?")[0])))
-            check(user.username, page)
-        for url in details:
-            page.goto(url)
-            check(user.username, page)
-        page.context.close()
+    links = page.locator("#main-menu nav a").evaluate_all(
+        "els => els.map(a => a.getAttribute('href'))"
+    )
+    assert len(links) >= 4, f"{role}: only {links} in the menu"
+    for href in links:
+        _open_menu(page)
+        page.locator(f'#main-menu nav a[href="{href}"]').click()
+        expect(page).to_have_url(re.compile(re.escape(href.split("?")[0])))
+        check(page)
+    for url in details:
+        page.goto(url)
+        check(page)
+    page.context.close()
 
-    assert visited > 40, visited
+    assert visited == len(links) + len(details) + 1, visited
     report = "\n".join(
         f"{where}:\n    " + "\n    ".join(sorted(set(found))[:12])
         for where, found in sorted(failures.items())
     )
-    assert not failures, f"Chinese left on {len(failures)} English pages:\n{report}"
+    assert not failures, f"{role}: Chinese left on {len(failures)} English pages:\n{report}"
