@@ -35,23 +35,23 @@ from ..models import (
 from . import verification
 from .applications import application_lock, application_move
 from .conflicts import STEP, ConflictOfInterest, conflict_guard, conflicted, guard_first
+from .duties import Part, part_in
 
 S = ApplicationStatus
 FINANCE = "fund.manage"
 
 
 def check_payer(actor: User, application: Application) -> None:
-    """Finance of the fund's union, never the drafter or an approver."""
-    if application.drafted_by_id == actor.pk:
-        raise PermissionDenied(_("起草申请的人员不能发放该笔帮扶。"))
-    if any(d.actor_id == actor.pk for d in application.decisions.all()):
-        raise PermissionDenied(_("审批该申请的人员不能发放该笔帮扶。"))
-    # A mutual-aid claim's committee vote stands in for the chair's approval.
-    # Read through the claim so a list that loads `claim` and `claim__votes`
-    # once asks no query per row.
-    claim = getattr(application, "claim", None)
-    if claim is not None and any(v.voter_id == actor.pk for v in claim.votes.all()):
-        raise PermissionDenied(_("参加表决该互助申请的委员会成员不能发放该笔互助金。"))
+    """Finance of the fund's union, never the drafter or an approver (nor,
+    for a mutual-aid claim, a committee member who voted on it)."""
+    refusals = {
+        Part.DRAFTED: _("起草申请的人员不能发放该笔帮扶。"),
+        Part.APPROVED: _("审批该申请的人员不能发放该笔帮扶。"),
+        Part.VOTED: _("参加表决该互助申请的委员会成员不能发放该笔互助金。"),
+    }
+    part = part_in(actor.pk, application)
+    if part is not None:
+        raise PermissionDenied(refusals[part])
 
 
 def purposes_of(application: Application) -> tuple[str, ...]:

@@ -50,6 +50,7 @@ from ..models import (
 )
 from ..models.verification import DEFAULT_SHARE_PERCENT
 from .conflicts import conflict_guard
+from .duties import Part, part_in
 
 RECORD = "verification.record"
 SETTLE = "verification.settle"
@@ -283,33 +284,20 @@ def sample_draw_month(
 
 
 def check_verifier(actor: User, line: VerificationLine) -> None:
-    """A caseworker or chair of a union covering the household, who neither
-    drafted, approved (or voted on, for a mutual-aid claim) nor paid it."""
-    payment = line.payment
-    application = payment.application
+    """A caseworker or chair of a union covering the household, who had no
+    part in the aid: neither drafted, approved (or voted on, for a mutual-aid
+    claim) nor paid it."""
+    refusals = {
+        Part.PAID: _("发放该笔帮扶的人员不能回访核实。"),
+        Part.DRAFTED: _("起草该申请的人员不能回访核实。"),
+        Part.APPROVED: _("审批该申请的人员不能回访核实。"),
+        Part.VOTED: _("参加表决该互助申请的委员会成员不能回访核实。"),
+    }
     if not covers(actor, RECORD, line.household.unit):
         raise PermissionDenied(_("只有该户所在工会或上级工会的帮扶干部、主席可以回访核实。"))
-    if payment.paid_by_id == actor.pk:
-        raise PermissionDenied(_("发放该笔帮扶的人员不能回访核实。"))
-    if application.drafted_by_id == actor.pk:
-        raise PermissionDenied(_("起草该申请的人员不能回访核实。"))
-    if any(d.actor_id == actor.pk for d in application.decisions.all()):
-        raise PermissionDenied(_("审批该申请的人员不能回访核实。"))
-    claim = getattr(application, "claim", None)
-    if claim is not None and any(v.voter_id == actor.pk for v in claim.votes.all()):
-        raise PermissionDenied(_("参加表决该互助申请的委员会成员不能回访核实。"))
-
-
-def _hands(payment: AidPayment) -> set[int]:
-    """Everyone who had a hand in a payment: its payer, the application's
-    drafter, its approvers and, for a mutual-aid claim, the voters."""
-    application = payment.application
-    hands = {payment.paid_by_id, application.drafted_by_id}
-    hands |= {d.actor_id for d in application.decisions.all()}
-    claim = getattr(application, "claim", None)
-    if claim is not None:
-        hands |= {v.voter_id for v in claim.votes.all()}
-    return hands
+    part = part_in(actor.pk, line.payment.application, line.payment)
+    if part is not None:
+        raise PermissionDenied(refusals[part])
 
 
 def _application_of(line: VerificationLine) -> Application:
@@ -484,7 +472,8 @@ def verification_case_close(
         raise PermissionDenied(
             _("只有 %(u)s 或其上级工会的主席可以办结该回访问题。") % {"u": case.unit}
         )
-    if actor.pk in _hands(case.line.payment):
+    payment = case.line.payment
+    if part_in(actor.pk, payment.application, payment) is not None:
         raise PermissionDenied(
             _("起草、审批或发放这笔帮扶的人员不能办结它的回访问题，请由其他主席办结。")
         )
