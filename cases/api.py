@@ -28,7 +28,7 @@ from accounts.api.base import (
     idempotency_key,
 )
 from accounts.api.fields import Masked, OptionalRef, Ref
-from accounts.api.filters import checked_form, date_param, int_param, query_dict
+from accounts.api.filters import checked_form, date_range, int_param, query_dict
 from accounts.api.routing import router
 from accounts.masking import mask_address, mask_bank_account, mask_id_number, mask_phone
 from accounts.scoping import can_unmask, covers, get_scoped, require_action, scope_q, units_for
@@ -395,7 +395,7 @@ class VisitViewSet(
         household = int_param(self.request, "household")
         if household is not None:
             qs = qs.filter(household_id=household)
-        start, end = date_param(self.request, "date_from"), date_param(self.request, "date_to")
+        start, end = date_range(self.request)
         if start is not None:
             qs = qs.filter(visited_on__gte=start)
         if end is not None:

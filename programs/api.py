@@ -23,7 +23,7 @@ from accounts.api.base import (
     idempotency_key,
 )
 from accounts.api.fields import HouseholdRef, Masked, Ref
-from accounts.api.filters import checked_form, date_param, int_param, query_dict
+from accounts.api.filters import checked_form, date_range, int_param, query_dict
 from accounts.api.routing import router
 from accounts.masking import mask_bank_account
 from accounts.scoping import get_scoped, has_action, require_action, units_for
@@ -288,7 +288,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
                 choices = "、".join(PaymentMethod.values)
                 raise ValidationError({"method": [_("应为 %(c)s 之一。") % {"c": choices}]})
             qs = qs.filter(method=method)
-        start, end = date_param(self.request, "date_from"), date_param(self.request, "date_to")
+        start, end = date_range(self.request)
         if start is not None:
             qs = qs.filter(paid_on__gte=start)
         if end is not None:

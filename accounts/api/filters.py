@@ -30,6 +30,14 @@ def date_param(request: Request, name: str) -> Any:
         raise ValidationError({name: [_("日期格式应为 YYYY-MM-DD，例如 2026-01-31。")]}) from None
 
 
+def date_range(request: Request) -> tuple[Any, Any]:
+    """`date_from` and `date_to`, each optional, the end not before the start."""
+    start, end = date_param(request, "date_from"), date_param(request, "date_to")
+    if start is not None and end is not None and end < start:
+        raise ValidationError({"date_to": [_("结束日期不能早于开始日期。")]})
+    return start, end
+
+
 def checked_form(form: forms.BaseForm) -> dict[str, Any]:
     """The form's cleaned data, or a 400 naming each wrong parameter."""
     if not form.is_valid():

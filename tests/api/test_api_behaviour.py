@@ -207,6 +207,7 @@ def test_bad_input_gets_400_naming_the_field_never_500(api, alice, household):
         ("/api/v1/households/", {"unit": "999999"}, "unit"),
         ("/api/v1/households/", {"cursor": "cD1hYmM="}, "cursor"),
         ("/api/v1/visits/", {"date_from": "2026-13-01"}, "date_from"),
+        ("/api/v1/visits/", {"date_from": "2026-12-31", "date_to": "2026-01-01"}, "date_to"),
         ("/api/v1/helpers/", {"household": "-1"}, "household"),
         ("/api/v1/helpers/", {"mine": "maybe"}, "mine"),
         ("/api/v1/applications/", {"program": "x"}, "program"),
@@ -299,3 +300,13 @@ def test_other_methods_get_a_json_405_never_500(client, alice, household):
             response = client.generic(method, url, **auth)
             assert response.status_code == 405, (method, url)
             assert response.json() == {"detail": "该地址不支持此请求方法。"}
+
+
+@pytest.mark.django_db
+def test_a_date_range_ending_before_it_starts_is_refused_naming_date_to(api, dave):
+    client = api(dave)
+    response = client.get("/api/v1/payments/", {"date_from": "2026-06-01", "date_to": "2026-05-31"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["date_to"] == ["结束日期不能早于开始日期。"]
+    same_day = client.get("/api/v1/payments/", {"date_from": "2026-06-01", "date_to": "2026-06-01"})
+    assert same_day.status_code == 200
