@@ -74,6 +74,8 @@ def server_env(url: str, workdir: Path) -> dict[str, str]:
     # script's own set-up (prepare) runs without one.
     env.pop("DB_POOL", None)
     env.update(
+        # As deploy/systemd/hardship-web@.service runs the web processes.
+        DB_PREPARED="true",
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",

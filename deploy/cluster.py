@@ -304,7 +304,7 @@ class Cluster:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[IO[bytes]] = field(default_factory=list)
 
-    def spawn(self, name: str, command: list[str]) -> None:
+    def spawn(self, name: str, command: list[str], extra: dict[str, str] | None = None) -> None:
         log = open(self.workdir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop)
         self._logs.append(log)
         # A session of its own: Ctrl-C reaches this script only, which then
@@ -312,7 +312,7 @@ class Cluster:
         self.processes[name] = subprocess.Popen(  # noqa: S603 (commands of our own)
             command,
             cwd=BASE_DIR,
-            env=self.env,
+            env={**self.env, **(extra or {})},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -511,6 +511,9 @@ def start(
                     "--graceful-timeout", "10",
                     "--access-logfile", str(workdir / "logs" / f"web-{n}-access.log"),
                 ],
+                # Prepared statements, as deploy/systemd/hardship-web@.service
+                # runs the web processes (the workers keep the default).
+                extra={"DB_PREPARED": "true"},
             )  # fmt: skip
         for n in range(1, workers + 1):
             cluster.spawn(

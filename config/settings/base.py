@@ -121,6 +121,13 @@ def _database(url: str | None) -> dict:
     db = env.db_url_config(url)
     if db["ENGINE"] == "django.db.backends.postgresql":
         options = db.setdefault("OPTIONS", {})
+        if env.bool("DB_PREPARED", default=False):
+            # Web processes only (docs/operations.md): parameters go apart
+            # from the SQL, and a statement run again on a pooled connection
+            # is planned once. Migrations, retention_sweep (pgtrigger.ignore)
+            # and other multi-statement SQL need the default.
+            options["server_side_binding"] = True
+            options["prepare_threshold"] = env.int("DB_PREPARE_THRESHOLD", default=5)
         if env.bool("DB_POOL", default=True):
             options["pool"] = {
                 "min_size": env.int("DB_POOL_MIN", default=2),
